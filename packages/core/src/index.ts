@@ -1,0 +1,11 @@
+export * from './attributes.js';
+export * from './carriers.js';
+export { OnceLogger } from './diag.js';
+export { type TraceIds, traceIds } from './ids.js';
+export { type SpanNameInfo, type TracingOptions, validateOptions } from './options.js';
+export { defaultPropagator, resolvePropagator } from './propagator.js';
+export { HttpServerTracing, isTraced, pathOf, type ServerAdapter, type ServerRequest } from './server.js';
+export { clientFailed, errorClassName, errorName, serverFailed } from './status.js';
+export { type InstrumentationScope, type SpanKindName, type StartedSpan, Tracer } from './tracer.js';
+export { portOf, redactUrl } from './url.js';
+export { VERSION } from './version.js';

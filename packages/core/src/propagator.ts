@@ -1,0 +1,52 @@
+import {
+  type Context,
+  propagation,
+  type TextMapGetter,
+  type TextMapPropagator,
+  type TextMapSetter,
+} from '@opentelemetry/api';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+
+/** W3C Trace Context + W3C Baggage: what Kratos falls back to when none is set. */
+export function defaultPropagator(): TextMapPropagator {
+  return new CompositePropagator({
+    propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+  });
+}
+
+/**
+ * Uses the app's global propagator once one is registered, the default one
+ * until then. It is looked up on use, not at setup, because middleware is
+ * often created before the SDK starts. Never sets the global itself.
+ */
+class GlobalOrDefaultPropagator implements TextMapPropagator {
+  private readonly fallback = defaultPropagator();
+  private useGlobal = false;
+
+  private current(): TextMapPropagator {
+    if (this.useGlobal) return propagation;
+    // The no-op global propagator has no fields: nothing was registered.
+    if (propagation.fields().length > 0) {
+      this.useGlobal = true;
+      return propagation;
+    }
+    return this.fallback;
+  }
+
+  inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
+    this.current().inject(context, carrier, setter);
+  }
+
+  extract(context: Context, carrier: unknown, getter: TextMapGetter): Context {
+    return this.current().extract(context, carrier, getter);
+  }
+
+  fields(): string[] {
+    return this.current().fields();
+  }
+}
+
+/** `options.propagator`, else the global one if registered, else the default. */
+export function resolvePropagator(propagator: TextMapPropagator | undefined): TextMapPropagator {
+  return propagator ?? new GlobalOrDefaultPropagator();
+}

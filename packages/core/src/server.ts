@@ -1,0 +1,205 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { type Attributes, type Context, context, type Span, SpanStatusCode } from '@opentelemetry/api';
+import {
+  ATTR_CLIENT_ADDRESS,
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_ROUTE,
+  ATTR_NETWORK_PEER_ADDRESS,
+  ATTR_NETWORK_PEER_PORT,
+  ATTR_NETWORK_PROTOCOL_VERSION,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_URL_PATH,
+  ATTR_URL_SCHEME,
+  ATTR_USER_AGENT_ORIGINAL,
+  COMPONENT_HTTP,
+  headerAttribute,
+} from './attributes.js';
+import { nodeHeadersGetter } from './carriers.js';
+import type { TracingOptions } from './options.js';
+import { type InstrumentationScope, Tracer } from './tracer.js';
+
+/** What an HTTP server adapter tells core about its framework. */
+export interface ServerAdapter<Req> {
+  scope: InstrumentationScope;
+  /** The matched route template with every mounted prefix, read when the span ends. */
+  route(req: Req): string | undefined;
+}
+
+/** One traced request. Adapters keep it to report an escaped exception. */
+export interface ServerRequest<Req, Res> {
+  readonly ctx: Context;
+  readonly span: Span;
+  /** The exception that escaped the handlers, if any; read when the span ends. */
+  error: unknown;
+  readonly method: string;
+  readonly path: string;
+  readonly req: Req;
+  readonly res: Res;
+  readonly tracing: HttpServerTracing<Req, Res>;
+  ended: boolean;
+}
+
+const kRequest = Symbol('tracewire.request');
+type TracedResponse = ServerResponse & { [kRequest]?: ServerRequest<unknown, unknown> };
+
+/** The path part of a request target, without the query string. */
+export function pathOf(url: string | undefined): string {
+  if (!url) return '/';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+/** `host[:port]` from the Host header, IPv6 literals included. */
+function hostAndPort(host: string | undefined, secure: boolean): [string, number] | undefined {
+  if (!host) return undefined;
+  const bracket = host.startsWith('[') ? host.indexOf(']') : -1;
+  const colon = host.indexOf(':', bracket + 1);
+  const name = colon === -1 ? host : host.slice(0, colon);
+  const port = colon === -1 ? (secure ? 443 : 80) : Number(host.slice(colon + 1));
+  return [bracket === -1 ? name : name.slice(1, bracket), Number.isInteger(port) ? port : secure ? 443 : 80];
+}
+
+function headerValues(value: string | string[] | number | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  return Array.isArray(value) ? value : [String(value)];
+}
+
+/**
+ * The server span of a Node HTTP request, shared by the Express and Koa
+ * adapters: ignore, extract, start, attributes, and one end when the
+ * response closes, whichever way it closes.
+ */
+export class HttpServerTracing<Req, Res> {
+  readonly tracer: Tracer<Req, Res>;
+
+  constructor(
+    private readonly adapter: ServerAdapter<Req>,
+    options: TracingOptions<Req, Res> = {},
+  ) {
+    this.tracer = new Tracer('server', adapter.scope, options);
+  }
+
+  /**
+   * Starts the span of a request and arranges its end. `req`/`res` are what
+   * the hooks see (Express's req and res, Koa's ctx). Returns undefined when
+   * the request is ignored; `ctx` of the result is what to run the request in.
+   */
+  start(nodeReq: IncomingMessage, nodeRes: ServerResponse, req: Req, res: Res): ServerRequest<Req, Res> | Context {
+    const parent = context.active();
+    if (this.tracer.ignores(req)) return this.tracer.extract(parent, nodeReq.headers, nodeHeadersGetter);
+    const method = nodeReq.method ?? 'GET';
+    const path = pathOf(nodeReq.url);
+    const secure = (nodeReq.socket as TLSSocket | undefined)?.encrypted === true;
+    const attributes: Attributes = {
+      [ATTR_HTTP_REQUEST_METHOD]: method,
+      [ATTR_URL_PATH]: path,
+      [ATTR_URL_SCHEME]: secure ? 'https' : 'http',
+    };
+    const { ctx, span } = this.tracer.start(
+      parent,
+      COMPONENT_HTTP,
+      `${method} ${path}`,
+      nodeReq.headers,
+      nodeHeadersGetter,
+      attributes,
+    );
+    const request: ServerRequest<Req, Res> = {
+      ctx,
+      span,
+      error: undefined,
+      method,
+      path,
+      req,
+      res,
+      tracing: this,
+      ended: false,
+    };
+    if (span.isRecording()) {
+      try {
+        this.recordRequest(span, nodeReq, secure);
+      } catch (error) {
+        this.tracer.log.warn('attributes', 'reading request attributes failed', error);
+      }
+      this.tracer.requestHook(span, req);
+    }
+    (nodeRes as TracedResponse)[kRequest] = request as ServerRequest<unknown, unknown>;
+    nodeRes.on('close', onClose);
+    return request;
+  }
+
+  private recordRequest(span: Span, nodeReq: IncomingMessage, secure: boolean): void {
+    const headers = nodeReq.headers;
+    const server = hostAndPort(headers.host, secure);
+    if (server) {
+      span.setAttribute(ATTR_SERVER_ADDRESS, server[0]);
+      span.setAttribute(ATTR_SERVER_PORT, server[1]);
+    }
+    const socket = nodeReq.socket;
+    if (socket?.remoteAddress) {
+      span.setAttribute(ATTR_CLIENT_ADDRESS, socket.remoteAddress);
+      span.setAttribute(ATTR_NETWORK_PEER_ADDRESS, socket.remoteAddress);
+    }
+    if (socket?.remotePort !== undefined) span.setAttribute(ATTR_NETWORK_PEER_PORT, socket.remotePort);
+    if (headers['user-agent'] !== undefined) span.setAttribute(ATTR_USER_AGENT_ORIGINAL, headers['user-agent']);
+    span.setAttribute(ATTR_NETWORK_PROTOCOL_VERSION, nodeReq.httpVersion);
+    for (const name of this.tracer.captureHeaders.request) {
+      const values = headerValues(headers[name]);
+      if (values) span.setAttribute(headerAttribute('request', name), values);
+    }
+  }
+
+  /** Ends the span once: name from the route, response attributes, status by the contract. */
+  finish(request: ServerRequest<Req, Res>, nodeRes: ServerResponse): void {
+    if (request.ended) return;
+    request.ended = true;
+    const { span } = request;
+    const statusCode = nodeRes.headersSent ? nodeRes.statusCode : undefined;
+    if (span.isRecording()) {
+      try {
+        const route = this.route(request.req);
+        const fallback = `${request.method} ${route ?? request.path}`;
+        span.updateName(
+          this.tracer.name({ kind: 'server', method: request.method, path: request.path, route }, fallback),
+        );
+        if (route !== undefined) span.setAttribute(ATTR_HTTP_ROUTE, route);
+        for (const name of this.tracer.captureHeaders.response) {
+          const values = headerValues(nodeRes.getHeader(name));
+          if (values) span.setAttribute(headerAttribute('response', name), values);
+        }
+        // The client went away before the response was complete.
+        if (!nodeRes.writableFinished) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: 'request aborted by the client' });
+          span.setAttribute(ATTR_ERROR_TYPE, 'aborted');
+        }
+      } catch (error) {
+        this.tracer.log.warn('attributes', 'reading response attributes failed', error);
+      }
+      this.tracer.responseHook(span, request.res);
+    }
+    this.tracer.end(request.ctx, span, request.error, statusCode);
+  }
+
+  private route(req: Req): string | undefined {
+    try {
+      const route = this.adapter.route(req);
+      return typeof route === 'string' && route !== '' ? route : undefined;
+    } catch (error) {
+      this.tracer.log.warn('route', 'reading the matched route failed', error);
+      return undefined;
+    }
+  }
+}
+
+/** Whether `start` traced the request (it returns a bare Context when ignored). */
+export function isTraced<Req, Res>(value: ServerRequest<Req, Res> | Context): value is ServerRequest<Req, Res> {
+  return (value as ServerRequest<Req, Res>).tracing !== undefined;
+}
+
+// One shared listener, not a closure per request: `this` is the response.
+function onClose(this: TracedResponse): void {
+  const request = this[kRequest];
+  if (request) request.tracing.finish(request, this);
+}

@@ -1,0 +1,178 @@
+import {
+  type Attributes,
+  type Context,
+  INVALID_SPAN_CONTEXT,
+  type Tracer as OtelTracer,
+  type Span,
+  SpanKind,
+  type TextMapGetter,
+  type TextMapPropagator,
+  type TextMapSetter,
+  trace,
+} from '@opentelemetry/api';
+import { ATTR_COMPONENT } from './attributes.js';
+import { OnceLogger } from './diag.js';
+import { capturedHeaderNames, type SpanNameInfo, type TracingOptions, validateOptions } from './options.js';
+import { resolvePropagator } from './propagator.js';
+import { applyOutcome, clientFailed, errorClassName, errorName, serverFailed } from './status.js';
+
+/** Name and version of the package that makes the spans: the tracer's instrumentation scope. */
+export interface InstrumentationScope {
+  name: string;
+  version: string;
+}
+
+export type SpanKindName = 'server' | 'client';
+
+export interface StartedSpan {
+  ctx: Context;
+  span: Span;
+}
+
+const NOOP_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/**
+ * The Kratos tracer: a SERVER tracer extracts the parent from the carrier
+ * before it starts a span, a CLIENT tracer injects the new span into the
+ * carrier after. Options are validated here, once, at setup; every user hook
+ * is called through a guard so that tracing never breaks the app.
+ */
+export class Tracer<Req = unknown, Res = unknown> {
+  readonly kind: SpanKind;
+  readonly log: OnceLogger;
+  readonly captureHeaders: { request: string[]; response: string[] };
+  private readonly tracer: OtelTracer;
+  private readonly propagator: TextMapPropagator;
+  private readonly options: TracingOptions<Req, Res>;
+
+  constructor(
+    kind: SpanKindName,
+    scope: InstrumentationScope,
+    options: TracingOptions<Req, Res> = {},
+    extraOptions: readonly string[] = [],
+  ) {
+    validateOptions(options, extraOptions);
+    this.kind = kind === 'server' ? SpanKind.SERVER : SpanKind.CLIENT;
+    this.options = options;
+    this.log = new OnceLogger(scope.name);
+    this.captureHeaders = capturedHeaderNames(options as TracingOptions<never, never>);
+    this.propagator = resolvePropagator(options.propagator);
+    const provider = options.tracerProvider ?? trace.getTracerProvider();
+    this.tracer = provider.getTracer(scope.name, scope.version);
+  }
+
+  /** Starts a span; the server kind extracts the parent from `carrier` first, the client kind injects into it after. Never throws. */
+  start<C>(
+    ctx: Context,
+    component: string,
+    operation: string,
+    carrier: C,
+    access: TextMapGetter<C> | TextMapSetter<C>,
+    attributes?: Attributes,
+  ): StartedSpan {
+    const server = this.kind === SpanKind.SERVER;
+    if (server) ctx = this.extract(ctx, carrier, access as TextMapGetter<C>);
+    let span: Span;
+    try {
+      span = this.tracer.startSpan(operation, { kind: this.kind, attributes }, ctx);
+      span.setAttribute(ATTR_COMPONENT, component);
+    } catch (error) {
+      this.log.warn('start', 'starting a span failed; the request goes on untraced', error);
+      return { ctx, span: NOOP_SPAN };
+    }
+    ctx = trace.setSpan(ctx, span);
+    if (!server) this.inject(ctx, carrier, access as TextMapSetter<C>);
+    return { ctx, span };
+  }
+
+  /**
+   * Sets the status by the contract's rules for this kind, records `error`,
+   * and ends the span. `statusCode` is the HTTP response status, if any.
+   */
+  end(_ctx: Context, span: Span, error?: unknown, statusCode?: number): void {
+    try {
+      const server = this.kind === SpanKind.SERVER;
+      const failed = server ? serverFailed(statusCode, error) : clientFailed(statusCode, error);
+      let errorType = '';
+      if (failed) {
+        if (server) errorType = error !== undefined ? errorClassName(error) : String(statusCode);
+        else errorType = statusCode !== undefined && statusCode >= 400 ? String(statusCode) : errorName(error);
+      }
+      applyOutcome(span, failed, errorType, error, statusCode);
+    } catch (failure) {
+      this.log.warn('end', 'setting the span outcome failed', failure);
+    }
+    try {
+      span.end();
+    } catch (failure) {
+      this.log.warn('span.end', 'ending the span failed', failure);
+    }
+  }
+
+  extract<C>(ctx: Context, carrier: C, getter: TextMapGetter<C>): Context {
+    try {
+      const extracted = this.propagator.extract(ctx, carrier, getter);
+      if (typeof extracted?.getValue === 'function') return extracted;
+      this.log.warn('extract', 'the propagator returned no Context from extract(); the parent is ignored');
+    } catch (error) {
+      this.log.warn('extract', 'the propagator threw in extract(); the parent is ignored', error);
+    }
+    return ctx;
+  }
+
+  inject<C>(ctx: Context, carrier: C, setter: TextMapSetter<C>): void {
+    try {
+      this.propagator.inject(ctx, carrier, setter);
+    } catch (error) {
+      this.log.warn('inject', 'the propagator threw in inject(); trace headers were not sent', error);
+    }
+  }
+
+  /** `ignore(req)`; a hook that throws or returns anything but `true` traces the request. */
+  ignores(req: Req): boolean {
+    const ignore = this.options.ignore;
+    if (ignore === undefined) return false;
+    try {
+      const result = ignore(req);
+      if (typeof result !== 'boolean') this.log.warn('ignore', `ignore() returned ${typeof result}, not a boolean`);
+      return result === true;
+    } catch (error) {
+      this.log.warn('ignore', 'ignore() threw; the request is traced', error);
+      return false;
+    }
+  }
+
+  /** The span name: `spanName(info)` when given and it returns a non-empty string, else `fallback`. */
+  name(info: SpanNameInfo, fallback: string): string {
+    const spanName = this.options.spanName;
+    if (spanName === undefined) return fallback;
+    try {
+      const name = spanName(info);
+      if (typeof name === 'string' && name !== '') return name;
+      this.log.warn('spanName', 'spanName() returned no non-empty string; the default name is used');
+    } catch (error) {
+      this.log.warn('spanName', 'spanName() threw; the default name is used', error);
+    }
+    return fallback;
+  }
+
+  requestHook(span: Span, req: Req): void {
+    const hook = this.options.requestHook;
+    if (hook === undefined) return;
+    try {
+      hook(span, req);
+    } catch (error) {
+      this.log.warn('requestHook', 'requestHook() threw', error);
+    }
+  }
+
+  responseHook(span: Span, res: Res): void {
+    const hook = this.options.responseHook;
+    if (hook === undefined) return;
+    try {
+      hook(span, res);
+    } catch (error) {
+      this.log.warn('responseHook', 'responseHook() threw', error);
+    }
+  }
+}

@@ -1,0 +1,45 @@
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+
+/**
+ * A real SDK tracer provider that keeps finished spans in memory, and the
+ * AsyncLocalStorage context manager that the Node SDK registers in an app.
+ */
+export function memoryTracing() {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const contextManager = new AsyncLocalStorageContextManager().enable();
+  context.setGlobalContextManager(contextManager);
+  return {
+    provider,
+    exporter,
+    spans: (): ReadableSpan[] => exporter.getFinishedSpans(),
+    reset: () => exporter.reset(),
+    close: async () => {
+      await provider.shutdown();
+      context.disable();
+      trace.disable();
+      propagation.disable();
+    },
+  };
+}
+
+/** Waits until `count` spans have finished (they end on the response's 'close'). */
+export async function waitForSpans(
+  spans: () => ReadableSpan[],
+  count: number,
+  timeoutMs = 5000,
+): Promise<ReadableSpan[]> {
+  const deadline = Date.now() + timeoutMs;
+  while (spans().length < count) {
+    if (Date.now() > deadline) throw new Error(`expected ${count} finished spans, have ${spans().length}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return spans();
+}
