@@ -1,0 +1,87 @@
+// Test helpers: an HTTP server that records what exporters send it, a port
+// nothing listens on, and an exporter that keeps spans across shutdown.
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ExportResultCode } from '@opentelemetry/core';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+
+export interface Received {
+  method: string;
+  path: string;
+  contentType: string;
+  body: Buffer;
+}
+
+export interface Capture {
+  url: string;
+  received: Received[];
+  close(): Promise<void>;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** Answers every request 200 `{}` (a valid OTLP/JSON, Zipkin and Jaeger reply) and records it. */
+export async function startCapture(): Promise<Capture> {
+  const received: Received[] = [];
+  const server: Server = createServer(async (req, res) => {
+    const body = await readBody(req);
+    received.push({
+      method: req.method ?? '',
+      path: req.url ?? '',
+      contentType: String(req.headers['content-type'] ?? ''),
+      body,
+    });
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A loopback port that was free a moment ago and now has no listener. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Unlike InMemorySpanExporter, keeps its spans after shutdown, so a test can check what shutdown flushed. */
+export class KeepingExporter implements SpanExporter {
+  readonly spans: ReadableSpan[] = [];
+  shutdowns = 0;
+
+  export(spans: ReadableSpan[], done: (result: { code: ExportResultCode }) => void): void {
+    this.spans.push(...spans);
+    done({ code: ExportResultCode.SUCCESS });
+  }
+
+  async shutdown(): Promise<void> {
+    this.shutdowns++;
+  }
+}
+
+/** Waits until `check` returns true, polling; throws after `timeoutMs`. */
+export async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
