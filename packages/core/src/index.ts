@@ -1,6 +1,7 @@
 export * from './attributes.js';
 export * from './carriers.js';
 export { OnceLogger } from './diag.js';
+export { bindEvents } from './events.js';
 export { type TraceIds, traceIds } from './ids.js';
 export { type SpanNameInfo, type TracingOptions, validateOptions } from './options.js';
 export { defaultPropagator, resolvePropagator } from './propagator.js';
