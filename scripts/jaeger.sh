@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Builds the Jaeger v2 binary that the end-to-end tests (test/e2e) run, once
+# per machine, from the Go module proxy (no Docker needed, only Go).
+#
+#   scripts/jaeger.sh          build it unless it is already there; the last
+#                              line printed is the binary's path
+#   scripts/jaeger.sh --path   print where the binary lives; build nothing
+#
+# The binary is cached outside the checkout, keyed by the pinned version:
+#   ${XDG_CACHE_HOME:-$HOME/.cache}/tracewire/jaeger/<version>/jaeger
+# JAEGER_BIN, when set, names a binary to use instead (the tests honour it too).
+set -euo pipefail
+
+# Jaeger tags every release twice on the same commit: v1.x and v2.x. Its Go
+# module path has no /v2 suffix, so only the v1.x tags are valid module
+# versions, and the module proxy refuses raw commits. cmd/jaeger at v1.76.0 is
+# the Jaeger v2.13.0 backend ("Jaeger backend v2"), released 2025-12-03.
+JAEGER_MODULE=github.com/jaegertracing/jaeger
+JAEGER_VERSION=v1.76.0
+JAEGER_V2_VERSION=v2.13.0
+
+dir="${XDG_CACHE_HOME:-$HOME/.cache}/tracewire/jaeger/$JAEGER_VERSION"
+bin="${JAEGER_BIN:-$dir/jaeger}"
+
+if [ "${1:-}" = "--path" ]; then
+  echo "$bin"
+  exit 0
+fi
+if [ -x "$bin" ]; then
+  echo "jaeger $JAEGER_V2_VERSION is already built" >&2
+  echo "$bin"
+  exit 0
+fi
+if [ -n "${JAEGER_BIN:-}" ]; then
+  echo "JAEGER_BIN=$JAEGER_BIN is not an executable file" >&2
+  exit 1
+fi
+command -v go >/dev/null || {
+  echo "jaeger.sh: Go is needed to build Jaeger ($JAEGER_MODULE@$JAEGER_VERSION) and is not on PATH" >&2
+  exit 1
+}
+
+mkdir -p "$dir"
+# Two runs at once (two checkouts, two CI jobs) build once.
+exec 9>"$dir/.lock"
+flock 9
+if [ -x "$bin" ]; then
+  echo "$bin"
+  exit 0
+fi
+
+started=$(date +%s)
+echo "building jaeger $JAEGER_V2_VERSION ($JAEGER_MODULE@$JAEGER_VERSION) into $dir; the first build takes minutes" >&2
+
+# `go install module/cmd/jaeger@version` refuses modules whose go.mod has
+# replace directives, and Jaeger's has one. So build from a throwaway main
+# module that takes Jaeger's own go.mod (same requirements, same replace) and
+# go.sum (the checksum database does not answer for every module it lists, so
+# the checksums must come from Jaeger's go.sum), and requires Jaeger itself.
+work="$dir/build"
+rm -rf "$work"
+mkdir -p "$work"
+info=$(go mod download -json "$JAEGER_MODULE@$JAEGER_VERSION") || {
+  echo "jaeger.sh: the Go module proxy did not give $JAEGER_MODULE@$JAEGER_VERSION:" >&2
+  printf '%s\n' "$info" >&2
+  exit 1
+}
+field() { printf '%s\n' "$info" | sed -n "s/^[[:space:]]*\"$1\": \"\(.*\)\",\{0,1\}$/\1/p"; }
+src=$(field Dir)
+sum=$(field Sum)
+modsum=$(field GoModSum)
+[ -n "$src" ] && [ -f "$src/go.mod" ] && [ -n "$sum" ] && [ -n "$modsum" ] || {
+  echo "jaeger.sh: go mod download gave no usable module:" >&2
+  printf '%s\n' "$info" >&2
+  exit 1
+}
+sed "s#^module .*#module tracewire.local/jaeger-build#" "$src/go.mod" >"$work/go.mod"
+printf '\nrequire %s %s\n' "$JAEGER_MODULE" "$JAEGER_VERSION" >>"$work/go.mod"
+cp "$src/go.sum" "$work/go.sum"
+chmod u+w "$work/go.mod" "$work/go.sum"
+printf '%s %s %s\n%s %s/go.mod %s\n' \
+  "$JAEGER_MODULE" "$JAEGER_VERSION" "$sum" "$JAEGER_MODULE" "$JAEGER_VERSION" "$modsum" >>"$work/go.sum"
+
+(
+  cd "$work"
+  GOFLAGS=-buildvcs=false go build -mod=mod -trimpath \
+    -ldflags "-X $JAEGER_MODULE/internal/version.latestVersion=$JAEGER_V2_VERSION" \
+    -o "$dir/jaeger.partial" "$JAEGER_MODULE/cmd/jaeger"
+)
+"$dir/jaeger.partial" --help 2>/dev/null | grep -q 'Jaeger backend v2' || {
+  echo "jaeger.sh: the built binary does not say it is Jaeger backend v2" >&2
+  exit 1
+}
+mv "$dir/jaeger.partial" "$bin"
+rm -rf "$work"
+echo "built jaeger $JAEGER_V2_VERSION in $(($(date +%s) - started))s" >&2
+echo "$bin"
