@@ -1,1 +1,2 @@
+export { type KoaTracingOptions, tracing } from './middleware.js';
 export { VERSION } from './version.js';

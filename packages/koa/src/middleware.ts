@@ -1,0 +1,72 @@
+import type { Readable } from 'node:stream';
+import { type Context, context } from '@opentelemetry/api';
+import {
+  bindEvents,
+  HttpServerTracing,
+  isTraced,
+  type ServerAdapter,
+  type ServerRequest,
+  type TracingOptions,
+} from '@tracewire/core';
+import type { DefaultContext, DefaultState, Middleware, Next, ParameterizedContext } from 'koa';
+import { routeOf } from './route.js';
+import { VERSION } from './version.js';
+
+/** The core options; `ignore`, `requestHook` and `responseHook` receive Koa's `ctx`. */
+export type KoaTracingOptions<C = ParameterizedContext> = TracingOptions<C, C>;
+
+const ADAPTER: ServerAdapter<object> = { scope: { name: '@tracewire/koa', version: VERSION }, route: routeOf };
+
+/**
+ * Koa middleware that makes one SERVER span per request; use it first.
+ * The span ends when the Node response closes (core listens for that), so a
+ * streamed body is covered and the status is the one Koa finally wrote.
+ */
+export function tracing<StateT = DefaultState, ContextT = DefaultContext>(
+  options?: KoaTracingOptions<ParameterizedContext<StateT, ContextT>>,
+): Middleware<StateT, ContextT> {
+  type Ctx = ParameterizedContext<StateT, ContextT>;
+  const server = new HttpServerTracing<Ctx, Ctx>(ADAPTER, options);
+  return async function tracewire(ctx: Ctx, next: Next): Promise<void> {
+    let request: ServerRequest<Ctx, Ctx> | undefined;
+    let active: Context;
+    try {
+      const started = server.start(ctx.req, ctx.res, ctx, ctx);
+      // Ignored: no span, but the extracted parent still flows downstream.
+      if (isTraced(started)) {
+        request = started;
+        active = started.ctx;
+      } else {
+        active = started;
+      }
+      // Listeners on req and res (a body reader, an access logger) run in the request's context too.
+      bindEvents(ctx.req, active);
+      bindEvents(ctx.res, active);
+    } catch (error) {
+      server.tracer.log.warn('start', 'tracing the request failed; it is served untraced', error);
+      return next();
+    }
+    if (request === undefined) return context.with(active, next);
+    try {
+      await context.with(active, next);
+    } catch (error) {
+      // Koa's own handler writes the response after this rethrow; core reads
+      // the final status when the response closes.
+      request.error = error;
+      throw error;
+    }
+    watchStream(request, ctx.body);
+  };
+}
+
+/**
+ * A streamed body can still fail after `next()` returned: Koa 3 then destroys
+ * the response, Koa 2 leaves it open. Record that error on the span, so that
+ * it does not pass for a client abort.
+ */
+function watchStream(request: ServerRequest<unknown, unknown>, body: unknown): void {
+  if (typeof (body as Readable | null)?.pipe !== 'function' || request.ended) return;
+  (body as Readable).once('error', (error) => {
+    if (!request.ended) request.error = error;
+  });
+}

@@ -1,0 +1,110 @@
+// Shared by the Koa suites: both Koa majors, a server on 127.0.0.1, raw requests.
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import vm from 'node:vm';
+import type { Span, Tracer, TracerProvider } from '@opentelemetry/api';
+import type KoaApplication from 'koa';
+
+export type KoaClass = typeof KoaApplication;
+export type KoaModule = typeof import('@tracewire/koa');
+
+/** Real Koa 2 and Koa 3, installed side by side under aliases. */
+export const KOAS: [string, KoaClass][] = [
+  ['Koa 2', require('koa2') as KoaClass],
+  ['Koa 3', require('koa3') as KoaClass],
+];
+
+export const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
+export const PARENT_ID = 'b7ad6b7169203331';
+export const TRACEPARENT = `00-${TRACE_ID}-${PARENT_ID}-01`;
+
+/** A Koa app that does not log the errors it is made to throw. */
+export function quietApp(Koa: KoaClass): KoaApplication {
+  const app = new Koa();
+  app.silent = true;
+  return app;
+}
+
+export async function listen(app: KoaApplication): Promise<http.Server> {
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return server;
+}
+
+export function portOf(server: http.Server): number {
+  return (server.address() as AddressInfo).port;
+}
+
+export async function close(server: http.Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+}
+
+export interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** One request through node:http, for what supertest cannot do (agents, aborts, broken streams). */
+export function get(
+  server: http.Server,
+  path: string,
+  options: { headers?: http.OutgoingHttpHeaders; agent?: http.Agent } = {},
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(
+      { host: '127.0.0.1', port: portOf(server), path, headers: options.headers, agent: options.agent },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+  });
+}
+
+/** Wraps a provider so that a test can count how often each span's end() is called. */
+export function countingEnds(provider: TracerProvider): { provider: TracerProvider; ends: Map<Span, number> } {
+  const ends = new Map<Span, number>();
+  const wrap = (tracer: Tracer): Tracer =>
+    ({
+      startSpan(...args: Parameters<Tracer['startSpan']>) {
+        const span = tracer.startSpan(...args);
+        const end = span.end.bind(span);
+        ends.set(span, 0);
+        span.end = (...endArgs) => {
+          ends.set(span, (ends.get(span) ?? 0) + 1);
+          end(...endArgs);
+        };
+        return span;
+      },
+      startActiveSpan: tracer.startActiveSpan.bind(tracer),
+    }) as Tracer;
+  return {
+    provider: { getTracer: (name, version, options) => wrap(provider.getTracer(name, version, options)) },
+    ends,
+  };
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The real `process`. Jest gives each test file a copy of it with its own
+ * listeners, so `process.on('warning')` there never hears what Node emits
+ * (a MaxListenersExceededWarning included); code run in the main context does.
+ */
+export function hostProcess(): NodeJS.Process {
+  return vm.runInThisContext('process') as NodeJS.Process;
+}
+
+/** Listener count per event of an emitter, to see that a long-lived socket does not collect them. */
+export function listenerCounts(emitter: import('node:events').EventEmitter): Record<string, number> {
+  return Object.fromEntries(emitter.eventNames().map((name) => [String(name), emitter.listenerCount(name)]));
+}
