@@ -1,0 +1,150 @@
+// Runs the demo as `pnpm demo` would (after `pnpm build`, hence --no-build)
+// and checks what it prints: two traces through user -> message service, the
+// second one failing in the message service.
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+
+type ReceiverModule = typeof import('../src/receiver.mjs', { with: { 'resolution-mode': 'import' }});
+
+const root = resolve(__dirname, '../../..');
+const main = resolve(__dirname, '../src/main.mjs');
+const TIMEOUT = 180_000;
+
+/** The environment without any OTEL_* variable, plus `extra`. */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('OTEL_')));
+  return { ...env, ...extra };
+}
+
+function runDemo(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [main, '--no-build'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT - 10_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+interface Row {
+  depth: number;
+  service: string;
+  name: string;
+  kind: string;
+  error: string | undefined;
+}
+
+const ROW =
+  /^ {2}((?: {2})*)(\S+) (.+?) +(SERVER|CLIENT|INTERNAL|PRODUCER|CONSUMER) +\d+\.\d+ ms \|[█ ]+\|(?: {2}ERROR (.*))?$/;
+
+/** Each printed waterfall: its trace id and its span rows. */
+function waterfalls(stdout: string): { traceId: string; rows: Row[] }[] {
+  const found: { traceId: string; rows: Row[] }[] = [];
+  for (const line of stdout.split('\n')) {
+    const header = /^trace ([0-9a-f]{32}) {2}(\d+) spans/.exec(line);
+    if (header) {
+      found.push({ traceId: header[1]!, rows: [] });
+      continue;
+    }
+    const row = ROW.exec(line);
+    if (row && found.length > 0) {
+      found[found.length - 1]!.rows.push({
+        depth: row[1]!.length / 2,
+        service: row[2]!,
+        name: row[3]!,
+        kind: row[4]!,
+        error: row[5],
+      });
+    }
+  }
+  return found;
+}
+
+/** The trace ids the demo printed for its two requests, in order. */
+function printedTraceIds(stdout: string): string[] {
+  return [...stdout.matchAll(/^ {2}trace id ([0-9a-f]{32})$/gm)].map((match) => match[1]!);
+}
+
+describe('pnpm demo', () => {
+  test(
+    'prints the trace of a working request and of a failing one as waterfalls, then exits 0',
+    async () => {
+      const { code, stdout, stderr } = await runDemo(cleanEnv());
+      if (code !== 0) throw new Error(`demo exited ${code}\n${stdout}\n${stderr}`);
+
+      const ids = printedTraceIds(stdout);
+      expect(ids).toHaveLength(2);
+      expect(ids[0]).not.toBe(ids[1]);
+      expect(stdout).toContain('the receiver got 6 spans in 2 traces');
+      expect(stdout).toMatch(/GET \/users\/42\/messages\?count=3 -> 200 User 42 with 3 messages/);
+      expect(stdout).toMatch(/GET \/users\/0\/messages\?count=3 -> 502/);
+
+      const [ok, failed] = waterfalls(stdout);
+      expect(ok?.traceId).toBe(ids[0]);
+      expect(ok?.rows).toEqual([
+        { depth: 0, service: 'user-service', name: 'GET /users/:id/messages', kind: 'SERVER', error: undefined },
+        { depth: 1, service: 'user-service', name: 'GET /messages/42', kind: 'CLIENT', error: undefined },
+        { depth: 2, service: 'message-service', name: 'GET /messages/:userId', kind: 'SERVER', error: undefined },
+      ]);
+
+      expect(failed?.traceId).toBe(ids[1]);
+      expect(failed?.rows).toEqual([
+        {
+          depth: 0,
+          service: 'user-service',
+          name: 'GET /users/:id/messages',
+          kind: 'SERVER',
+          error: 'exception UpstreamError: message-service answered 500',
+        },
+        { depth: 1, service: 'user-service', name: 'GET /messages/0', kind: 'CLIENT', error: 'error.type=500' },
+        {
+          depth: 2,
+          service: 'message-service',
+          name: 'GET /messages/:userId',
+          kind: 'SERVER',
+          error: 'exception MailboxUnavailableError: the mailbox of user 0 is unavailable',
+        },
+      ]);
+    },
+    TIMEOUT,
+  );
+
+  test(
+    'with OTEL_EXPORTER_OTLP_ENDPOINT set, sends the spans there and prints the trace ids',
+    async () => {
+      const { startReceiver } = (await import('../src/receiver.mjs')) as ReceiverModule;
+      const backend = await startReceiver();
+      try {
+        const { code, stdout, stderr } = await runDemo(cleanEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: backend.url }));
+        if (code !== 0) throw new Error(`demo exited ${code}\n${stdout}\n${stderr}`);
+        expect(waterfalls(stdout)).toEqual([]);
+        expect(stdout).toContain('look these traces up in your backend');
+        const ids = printedTraceIds(stdout);
+        expect(ids).toHaveLength(2);
+        // The services flushed before exiting: every span is there already.
+        for (const id of ids) {
+          expect(
+            backend
+              .trace(id)
+              .map((span) => `${span.service} ${span.kind} ${span.name}`)
+              .sort(),
+          ).toEqual([
+            'message-service SERVER GET /messages/:userId',
+            `user-service CLIENT GET /messages/${id === ids[0] ? '42' : '0'}`,
+            'user-service SERVER GET /users/:id/messages',
+          ]);
+        }
+        expect(backend.spans).toHaveLength(6);
+      } finally {
+        await backend.close();
+      }
+    },
+    TIMEOUT,
+  );
+});

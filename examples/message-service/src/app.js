@@ -1,0 +1,39 @@
+// The message service: GET /messages/:userId?count=N returns N messages.
+// User 0's mailbox is broken on purpose, so the demo can show an error trace.
+import Router from '@koa/router';
+import { tracing } from '@tracewire/koa';
+import Koa from 'koa';
+
+export class MailboxUnavailableError extends Error {
+  name = 'MailboxUnavailableError';
+}
+
+const MAX_COUNT = 100;
+
+function parseCount(value) {
+  if (value === undefined) return 3;
+  const count = Number(value);
+  return Number.isInteger(count) && count >= 0 && count <= MAX_COUNT ? count : undefined;
+}
+
+export function createApp() {
+  const app = new Koa();
+  app.use(tracing());
+  // One line per server error instead of Koa's default stack dump.
+  app.on('error', (error, ctx) => console.error(`${ctx?.method} ${ctx?.path}: ${error.name}: ${error.message}`));
+
+  const router = new Router();
+  router.get('/messages/:userId', (ctx) => {
+    const { userId } = ctx.params;
+    const count = parseCount(ctx.query.count);
+    if (count === undefined) ctx.throw(400, `count must be an integer from 0 to ${MAX_COUNT}`);
+    if (userId === '0') throw new MailboxUnavailableError(`the mailbox of user ${userId} is unavailable`);
+    ctx.body = Array.from({ length: count }, (_, i) => ({
+      id: `${userId}-${i + 1}`,
+      userId,
+      text: `message ${i + 1} for user ${userId}`,
+    }));
+  });
+  app.use(router.routes()).use(router.allowedMethods());
+  return app;
+}

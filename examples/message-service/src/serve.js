@@ -1,0 +1,30 @@
+// Each example service is self-contained: the other one has the same file.
+// Listens, says where, and on SIGTERM/SIGINT stops taking requests, lets the
+// open ones finish, flushes the spans and exits.
+import { createServer } from 'node:http';
+
+export function serve(name, handler, tracing, defaults) {
+  const port = Number(process.env.PORT ?? defaults.port);
+  const host = process.env.HOST || '127.0.0.1';
+  const server = createServer(handler);
+  server.listen(port, host, () => {
+    const { address, port: actual } = server.address();
+    console.log(`${name} listening on http://${address.includes(':') ? `[${address}]` : address}:${actual}`);
+  });
+
+  let stopping = false;
+  const stop = (signal) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${name}: ${signal}, shutting down`);
+    server.close(async () => {
+      await tracing.shutdown();
+      process.exit(0);
+    });
+    // Idle keep-alive connections would hold close() open.
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  return server;
+}
