@@ -42,8 +42,10 @@ command -v go >/dev/null || {
 
 mkdir -p "$dir"
 # Two runs at once (two checkouts, two CI jobs) build once.
-exec 9>"$dir/.lock"
-flock 9
+if command -v flock >/dev/null; then
+  exec 9>"$dir/.lock"
+  flock 9
+fi
 if [ -x "$bin" ]; then
   echo "$bin"
   exit 0

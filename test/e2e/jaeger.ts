@@ -261,7 +261,7 @@ async function assertPortsFree(): Promise<void> {
   }
 }
 
-function onPath(name: string): string | undefined {
+export function onPath(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     try {
       accessSync(join(dir, name), constants.X_OK);
