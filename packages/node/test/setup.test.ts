@@ -393,7 +393,9 @@ describe.each(BUILDS)('setupTracing (%s build)', (build) => {
       const warn = warnings();
       const port = await closedPort();
       process.env.OTEL_BSP_SCHEDULE_DELAY = '1'; // export while the requests run
-      process.env.OTEL_EXPORTER_OTLP_TIMEOUT = '3000'; // bound the exporter's retries
+      // The exporter retries a refused connection with a backoff of 1 s and
+      // more, for up to this long, and only then reports the failure.
+      process.env.OTEL_EXPORTER_OTLP_TIMEOUT = '5000';
       setup({ endpoint: `http://127.0.0.1:${port}` });
       const tracer = trace.getTracer('test');
       const server = createServer((req, res) => {
@@ -406,8 +408,6 @@ describe.each(BUILDS)('setupTracing (%s build)', (build) => {
       const { port: appPort } = server.address() as AddressInfo;
       const durations: number[] = [];
       try {
-        // The exporter retries with a backoff of 1 s and more: a request
-        // waiting on it would take that long.
         const end = Date.now() + 1500;
         for (let i = 0; i < 500 && Date.now() < end; i++) {
           const start = Date.now();
@@ -415,23 +415,23 @@ describe.each(BUILDS)('setupTracing (%s build)', (build) => {
           expect(await response.text()).toBe('ok');
           durations.push(Date.now() - start);
         }
-        await until(() => warn.mock.calls.length > 0);
+        // Every request was answered while the export was still retrying.
+        expect(warn).not.toHaveBeenCalled();
+        await until(() => warn.mock.calls.length > 0, 20_000);
       } finally {
         server.closeAllConnections();
         server.close();
       }
       expect(durations.length).toBeGreaterThan(5);
-      expect(Math.max(...durations)).toBeLessThan(900);
-      const started = Date.now();
+      expect(Math.max(...durations)).toBeLessThan(1000);
       await expect(tracing!.shutdown()).resolves.toBeUndefined();
-      expect(Date.now() - started).toBeLessThan(8000);
       const ours = warn.mock.calls.filter(([message]) => String(message).includes('@tracewire/node'));
       expect(ours).toHaveLength(1);
       expect(ours[0]![0]).toMatch(
         new RegExp(`cannot export spans to http://127.0.0.1:${port}/v1/traces \\(.*ECONNREFUSED`),
       );
       expect(warn).toHaveBeenCalledTimes(1);
-    }, 30_000);
+    }, 60_000);
 
     test('a failing exporter of your own is reported once per outage, and flush never rejects', async () => {
       const warn = warnings();
