@@ -22,7 +22,6 @@ export function startService({ name, script, env, readyTimeoutMs = 60_000 }) {
       resolve({ code, signal });
     });
   });
-  const output_ = () => output;
   const stop = async (timeoutMs = 30_000) => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
@@ -44,7 +43,7 @@ export function startService({ name, script, env, readyTimeoutMs = 60_000 }) {
         clearTimeout(timer);
         child.stdout.off('data', onData);
         child.stdout.on('data', (more) => (output += more));
-        resolve({ name, url: match[1], output: output_, stop });
+        resolve({ name, url: match[1], output: () => output, stop });
       }
     };
     child.stdout.setEncoding('utf8').on('data', onData);
