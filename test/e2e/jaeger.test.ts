@@ -70,6 +70,12 @@ const EXPORTERS: Exporter[] = [
 
 describeJaeger('Jaeger v2 on loopback', () => {
   let jaeger: Jaeger;
+  // Jest names each test only when it runs a single file; a full run prints
+  // file names alone. This list puts these tests' names in every run's output.
+  const ran: string[] = [];
+  beforeEach(() => {
+    ran.push(expect.getState().currentTestName ?? '(unnamed)');
+  });
 
   beforeAll(async () => {
     jaeger = await Jaeger.start(located.bin);
@@ -77,6 +83,7 @@ describeJaeger('Jaeger v2 on loopback', () => {
 
   afterAll(async () => {
     await jaeger?.stop();
+    console.info(`ran ${ran.length} end-to-end tests against Jaeger (${located.bin}):\n${ran.join('\n')}`);
   }, 15_000);
 
   // Read from /proc, so Linux only.
