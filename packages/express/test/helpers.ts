@@ -20,8 +20,9 @@ export const TRACEPARENT = `00-${TRACE_ID}-${PARENT_ID}-01`;
 
 /** A W3C traceparent with ids derived from `n`, all distinct. */
 export function traceparentFor(n: number): { traceparent: string; traceId: string; spanId: string } {
-  const traceId = (n + 1).toString(16).padStart(32, 'a');
-  const spanId = (n + 1).toString(16).padStart(16, 'b');
+  // Zero-padded so that different n never give the same id.
+  const traceId = `a${(n + 1).toString(16).padStart(31, '0')}`;
+  const spanId = `b${(n + 1).toString(16).padStart(15, '0')}`;
   return { traceparent: `00-${traceId}-${spanId}-01`, traceId, spanId };
 }
 

@@ -4,6 +4,7 @@ import { BasicTracerProvider, type ReadableSpan, type SpanProcessor } from '@ope
 import request from 'supertest';
 import { BUILDS, load } from '../../../test/support/builds';
 import { memoryTracing, waitForSpans } from '../../../test/support/otel';
+import { hostProcess } from '../../../test/support/process';
 import {
   closeAll,
   defer,
@@ -208,7 +209,7 @@ describe.each(BUILDS)('@tracewire/express request lifecycle (%s build)', (build)
       const provider = new BasicTracerProvider({ spanProcessors: [counter] });
       const warnings: Error[] = [];
       const onWarning = (warning: Error) => warnings.push(warning);
-      process.on('warning', onWarning);
+      hostProcess().on('warning', onWarning);
       const sockets = new Set<unknown>();
       const listenerCounts = new Set<string>();
       const app = express();
@@ -243,7 +244,7 @@ describe.each(BUILDS)('@tracewire/express request lifecycle (%s build)', (build)
         expect(listenerCounts.size).toBe(1);
         expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
       } finally {
-        process.off('warning', onWarning);
+        hostProcess().off('warning', onWarning);
         agent.destroy();
       }
     }, 120_000);

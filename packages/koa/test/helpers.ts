@@ -1,8 +1,9 @@
+export { hostProcess } from '../../../test/support/process';
+
 // Shared by the Koa suites: both Koa majors, a server on 127.0.0.1, raw requests.
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import vm from 'node:vm';
 import type { Span, Tracer, TracerProvider } from '@opentelemetry/api';
 import type KoaApplication from 'koa';
 
@@ -94,15 +95,6 @@ export function countingEnds(provider: TracerProvider): { provider: TracerProvid
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * The real `process`. Jest gives each test file a copy of it with its own
- * listeners, so `process.on('warning')` there never hears what Node emits
- * (a MaxListenersExceededWarning included); code run in the main context does.
- */
-export function hostProcess(): NodeJS.Process {
-  return vm.runInThisContext('process') as NodeJS.Process;
-}
 
 /** Listener count per event of an emitter, to see that a long-lived socket does not collect them. */
 export function listenerCounts(emitter: import('node:events').EventEmitter): Record<string, number> {
