@@ -1,0 +1,126 @@
+// The throughput benchmark (`pnpm bench`): every variant of every app under
+// the same load, interleaved round by round, medians reported.
+//
+//   node bench/run.mjs [--node 20] [--node 24] [--duration 10] [--rounds 3]
+//                      [--connections 50] [--warmup 2] [--frameworks express,koa]
+//                      [--scenarios users,fetch] [--out docs/benchmarks.md]
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { ask, load, nodeBinary, startChild, stopChild } from './lib/processes.mjs';
+import { median, table, writeBlock } from './lib/report.mjs';
+
+const VARIANTS = ['bare', 'tracewire', 'sdk', 'otlp', 'auto'];
+const LABELS = {
+  bare: '1 bare (no tracing)',
+  tracewire: '2 tracewire, no SDK',
+  sdk: '3 tracewire + SDK (dropping exporter)',
+  otlp: '4 tracewire + SDK + OTLP/HTTP export',
+  auto: '5 OTel auto-instrumentation + SDK',
+};
+const SCENARIOS = { users: '/users/42', fetch: '/users/42/messages' };
+
+const { values } = parseArgs({
+  options: {
+    node: { type: 'string', multiple: true, default: [process.versions.node.split('.')[0]] },
+    duration: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '50' },
+    warmup: { type: 'string', default: '2' },
+    frameworks: { type: 'string', default: 'express,koa' },
+    scenarios: { type: 'string', default: 'users,fetch' },
+    variants: { type: 'string', default: VARIANTS.join(',') },
+    out: { type: 'string' },
+  },
+});
+const duration = Number(values.duration);
+const rounds = Number(values.rounds);
+const connections = Number(values.connections);
+const variants = values.variants.split(',');
+for (const v of variants) if (!VARIANTS.includes(v)) throw new Error(`--variants: unknown variant ${v}`);
+if (!variants.includes('bare')) throw new Error('--variants must include bare: ratios are taken against it');
+
+/** The variant 3 / variant 5 throughput ratio, median over rounds, when both ran. */
+function sdkOverAuto(results) {
+  const ratios = results
+    .filter((r) => r.variant === 'sdk')
+    .map((r) => r.rps / (results.find((a) => a.round === r.round && a.variant === 'auto')?.rps ?? Number.NaN))
+    .filter(Number.isFinite);
+  return ratios.length ? ` Variant 3 / variant 5 throughput: ${median(ratios).toFixed(2)}.` : '';
+}
+
+async function measure(node, framework, scenario, variant, shared) {
+  const server = await startChild(
+    'server.cjs',
+    {
+      BENCH_FRAMEWORK: framework,
+      BENCH_VARIANT: variant,
+      BENCH_DOWNSTREAM: `http://127.0.0.1:${shared.downstream.port}`,
+      BENCH_OTLP_URL: `http://127.0.0.1:${shared.receiver.port}/v1/traces`,
+    },
+    node,
+  );
+  try {
+    const url = `http://127.0.0.1:${server.port}${SCENARIOS[scenario]}`;
+    const warmup = Number(values.warmup);
+    if (warmup > 0) await load(url, { connections, duration: warmup }); // JIT warm-up, not measured
+    await ask(server.child, 'begin', 'begun');
+    const result = await load(url, { connections, duration });
+    const { micros } = await ask(server.child, 'end', 'cpu');
+    const served = result.requests.total;
+    return {
+      rps: served / result.duration,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      cpuPerRequest: micros / Math.max(served, 1),
+      errors: result.errors + result.timeouts + result.non2xx,
+    };
+  } finally {
+    await stopChild(server);
+  }
+}
+
+const sections = [];
+for (const major of values.node) {
+  const node = nodeBinary(major);
+  const shared = { receiver: await startChild('receiver.cjs', {}), downstream: await startChild('downstream.cjs', {}) };
+  const version = (await import('node:child_process')).execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+  const parts = [`### Node ${version}`];
+  try {
+    for (const framework of values.frameworks.split(',')) {
+      for (const scenario of values.scenarios.split(',')) {
+        const results = [];
+        for (let round = 1; round <= rounds; round++) {
+          for (const variant of variants) {
+            const result = await measure(node, framework, scenario, variant, shared);
+            results.push({ round, variant, ...result });
+            console.error(
+              `node ${version} ${framework} ${scenario} round ${round} ${variant}: ${Math.round(result.rps)} req/s`,
+            );
+          }
+        }
+        parts.push(
+          `#### ${framework === 'express' ? 'Express 5' : 'Koa 3'}, \`GET ${SCENARIOS[scenario]}\`${scenario === 'fetch' ? ' (one downstream fetch per request)' : ''}`,
+          '',
+          table(results, variants, LABELS),
+          '',
+          `Medians of ${rounds} rounds.${sdkOverAuto(results)}`,
+          '',
+        );
+      }
+    }
+  } finally {
+    await stopChild(shared.receiver);
+    await stopChild(shared.downstream);
+  }
+  const header = [
+    `Run on ${new Date().toISOString().slice(0, 10)}, Node ${version}, ${cpus().length} CPUs (${cpus()[0]?.model.trim()}).`,
+    `Command: \`node bench/run.mjs ${process.argv.slice(2).join(' ')}\` (${connections} connections, ${duration} s per run, variants interleaved).`,
+    '',
+  ];
+  sections.push({ key: `node${major}`, markdown: [...parts.slice(0, 1), '', ...header, ...parts.slice(1)].join('\n') });
+}
+
+for (const { key, markdown } of sections) {
+  console.log(markdown);
+  if (values.out) writeBlock(values.out, key, markdown);
+}

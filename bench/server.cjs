@@ -1,0 +1,69 @@
+// One benchmark server process. BENCH_FRAMEWORK (express|koa) and
+// BENCH_VARIANT choose what runs; the parent drives it over IPC:
+// 'begin' and 'end' bracket a measurement (CPU time), 'flush' exports spans.
+'use strict';
+
+const framework = process.env.BENCH_FRAMEWORK;
+const variant = process.env.BENCH_VARIANT;
+const downstream = process.env.BENCH_DOWNSTREAM ?? 'http://127.0.0.1:9';
+
+let provider;
+if (variant === 'auto') {
+  // Auto-instrumentation must be registered before the frameworks load.
+  const { registerInstrumentations } = require('@opentelemetry/instrumentation');
+  const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http');
+  const instrumentation =
+    framework === 'express'
+      ? new (require('@opentelemetry/instrumentation-express').ExpressInstrumentation)()
+      : new (require('@opentelemetry/instrumentation-koa').KoaInstrumentation)();
+  const { dropExporter, registerSdk } = require('./sdk.cjs');
+  provider = registerSdk(dropExporter);
+  registerInstrumentations({
+    tracerProvider: provider,
+    instrumentations: [new HttpInstrumentation(), instrumentation],
+  });
+} else if (variant === 'sdk' || variant === 'otlp') {
+  const { dropExporter, otlpExporter, registerSdk } = require('./sdk.cjs');
+  provider = registerSdk(variant === 'sdk' ? dropExporter : otlpExporter(process.env.BENCH_OTLP_URL));
+}
+
+const traced = variant === 'tracewire' || variant === 'sdk' || variant === 'otlp';
+const fetch = traced ? require('@tracewire/fetch').traceFetch(globalThis.fetch) : globalThis.fetch;
+const apps = require('./apps.cjs');
+const listen =
+  framework === 'express'
+    ? apps.express(require('express5'), traced ? require('@tracewire/express').tracing() : undefined, fetch, downstream)
+    : apps.koa(
+        require('koa3'),
+        require('@koa/router'),
+        traced ? require('@tracewire/koa').tracing() : undefined,
+        fetch,
+        downstream,
+      );
+
+let cpu = process.cpuUsage();
+const server = listen(0, '127.0.0.1', () => process.send({ type: 'ready', port: server.address().port }));
+server.keepAliveTimeout = 60_000;
+
+// Only for the sustained check: every request the server handled, finished or
+// aborted, since each one makes exactly one server span.
+let handled = 0;
+if (process.env.BENCH_COUNT) {
+  server.on('request', (_req, res) => res.once('close', () => handled++));
+}
+
+process.on('message', async (message) => {
+  if (message === 'begin') {
+    cpu = process.cpuUsage();
+    process.send({ type: 'begun' });
+  } else if (message === 'end') {
+    const used = process.cpuUsage(cpu);
+    process.send({ type: 'cpu', micros: used.user + used.system });
+  } else if (message === 'handled') {
+    process.send({ type: 'handled', requests: handled });
+  } else if (message === 'flush') {
+    await provider?.forceFlush();
+    process.send({ type: 'flushed' });
+  }
+});
+process.on('disconnect', () => process.exit(0));
