@@ -18,7 +18,7 @@ export const SAMPLER_NAMES = [
 export type SamplerName = (typeof SAMPLER_NAMES)[number];
 
 export interface SetupOptions {
-  /** `service.name` of every span. Default: `OTEL_SERVICE_NAME`, else `unknown_service:node`. */
+  /** `service.name` of every span. Default: `OTEL_SERVICE_NAME`, else the SDK's `unknown_service:<process.argv0>`. */
   serviceName?: string;
   /** An exporter name or your own exporter. Default: `OTEL_TRACES_EXPORTER`, else `'otlp'`. */
   exporter?: ExporterName | SpanExporter;
@@ -87,7 +87,7 @@ export function resolveOptions(options: SetupOptions = {}, env: Env = process.en
 }
 
 /**
- * Later merges win: SDK defaults (`service.name` = `unknown_service:node`),
+ * Later merges win: SDK defaults (`service.name` = `unknown_service:<process.argv0>`),
  * `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_SERVICE_NAME`, option `resource`, option
  * `serviceName`.
  */

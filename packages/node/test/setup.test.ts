@@ -13,6 +13,7 @@ import {
 } from '@opentelemetry/api';
 import { AlwaysOffSampler, AlwaysOnSampler } from '@opentelemetry/sdk-trace-base';
 import { BUILDS, load } from '../../../test/support/builds';
+import { hostProcess } from '../../../test/support/process';
 import { type Capture, closedPort, KeepingExporter, startCapture, until } from './capture';
 
 type Node = typeof import('@tracewire/node');
@@ -120,8 +121,9 @@ describe.each(BUILDS)('setupTracing (%s build)', (build) => {
       return span!.resource.attributes;
     }
 
-    test('defaults to unknown_service:node', async () => {
-      expect((await resourceOf())['service.name']).toBe('unknown_service:node');
+    test('defaults to unknown_service:<executable>, as the SDK names it', async () => {
+      // The SDK uses process.argv0: `node` from a shell, a full path under npx.
+      expect((await resourceOf())['service.name']).toBe(`unknown_service:${hostProcess().argv0}`);
     });
 
     test('OTEL_RESOURCE_ATTRIBUTES is read, percent-decoded, and OTEL_SERVICE_NAME wins over its service.name', async () => {
