@@ -435,6 +435,51 @@ describe.each(BUILDS)('setupTracing (%s build)', (build) => {
       expect(warn).toHaveBeenCalledTimes(1);
     }, 60_000);
 
+    test('a backend that times out is logged once for the whole outage, not once per export timeout', async () => {
+      const warn = warnings();
+      // A small queue that a waiting export fills quickly, as a dead backend fills the default one.
+      process.env.OTEL_BSP_SCHEDULE_DELAY = '1';
+      process.env.OTEL_BSP_MAX_QUEUE_SIZE = '20';
+      process.env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE = '10';
+      let up = false;
+      let calls = 0;
+      const received: string[] = [];
+      const exporter = {
+        // Answers after 20 ms, like an exporter whose request times out.
+        export: (spans: { name: string }[], done: (result: { code: number; error?: Error }) => void) => {
+          calls++;
+          setTimeout(() => {
+            if (!up) return done({ code: 1, error: new Error('Request timed out') });
+            received.push(...spans.map((span) => span.name));
+            done({ code: 0 });
+          }, 20);
+        },
+        shutdown: async () => undefined,
+      };
+      setup({ exporter: exporter as never });
+      const tracer = trace.getTracer('test');
+      // 60 rounds of 20 spans, 5 ms apart: the outage outlasts many export timeouts.
+      for (let round = 0; round < 60; round++) {
+        for (let i = 0; i < 20; i++) tracer.startSpan(`down ${round}`).end();
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      expect(calls).toBeGreaterThan(5);
+      // Ours, and at most the processor's one note about the spans it dropped while the first export waited.
+      expect(warn.mock.calls.filter(([message]) => String(message).includes('@tracewire/node'))).toHaveLength(1);
+      expect(warn.mock.calls.length).toBeLessThanOrEqual(2);
+
+      // The backend is back: the next probe succeeds and spans flow again.
+      up = true;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      tracer.startSpan('up').end();
+      await tracing!.forceFlush();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      tracer.startSpan('up again').end();
+      await tracing!.shutdown();
+      expect(received).toContain('up again');
+      expect(warn.mock.calls.length).toBeLessThanOrEqual(2);
+    }, 20_000);
+
     test('a failing exporter of your own is reported once per outage, and flush never rejects', async () => {
       const warn = warnings();
       let failing = true;
