@@ -1,4 +1,5 @@
 export * from './attributes.js';
+export { BAGGAGE_MAX_BYTES, BAGGAGE_MAX_MEMBERS, isValidBaggage } from './baggage.js';
 export * from './carriers.js';
 export { OnceLogger } from './diag.js';
 export { bindEvents } from './events.js';
@@ -8,5 +9,6 @@ export { defaultPropagator, resolvePropagator } from './propagator.js';
 export { HttpServerTracing, isTraced, pathOf, type ServerAdapter, type ServerRequest } from './server.js';
 export { clientFailed, errorClassName, errorName, serverFailed } from './status.js';
 export { type InstrumentationScope, type SpanKindName, type StartedSpan, Tracer } from './tracer.js';
+export { isValidTraceState, TRACESTATE_MAX_MEMBERS } from './tracestate.js';
 export { portOf, redactUrl } from './url.js';
 export { VERSION } from './version.js';

@@ -15,6 +15,7 @@ import { OnceLogger } from './diag.js';
 import { capturedHeaderNames, type SpanNameInfo, type TracingOptions, validateOptions } from './options.js';
 import { resolvePropagator } from './propagator.js';
 import { applyOutcome, clientFailed, errorClassName, errorName, serverFailed } from './status.js';
+import { dropInvalidW3C } from './w3c.js';
 
 /** Name and version of the package that makes the spans: the tracer's instrumentation scope. */
 export interface InstrumentationScope {
@@ -112,7 +113,8 @@ export class Tracer<Req = unknown, Res = unknown> {
   extract<C>(ctx: Context, carrier: C, getter: TextMapGetter<C>): Context {
     try {
       const extracted = this.propagator.extract(ctx, carrier, getter);
-      if (typeof extracted?.getValue === 'function') return extracted;
+      // A tracestate or baggage that breaks the W3C rules is dropped whole; the traceparent stays.
+      if (typeof extracted?.getValue === 'function') return dropInvalidW3C(ctx, extracted, carrier, getter);
       this.log.warn('extract', 'the propagator returned no Context from extract(); the parent is ignored');
     } catch (error) {
       this.log.warn('extract', 'the propagator threw in extract(); the parent is ignored', error);
