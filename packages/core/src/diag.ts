@@ -14,4 +14,18 @@ export class OnceLogger {
     this.seen.add(key);
     diag.warn(`${this.prefix}: ${message}`, error);
   }
+
+  /**
+   * A hook that returned a promise: nothing awaits it, and its rejection
+   * would be unhandled, which by Node's default ends the process. Reports
+   * the rejection instead.
+   */
+  rejection(key: string, message: string, result: unknown): void {
+    try {
+      if (typeof (result as PromiseLike<unknown> | null)?.then !== 'function') return;
+      Promise.resolve(result).catch((error: unknown) => this.warn(key, message, error));
+    } catch (error) {
+      this.warn(key, message, error);
+    }
+  }
 }

@@ -136,6 +136,7 @@ export class Tracer<Req = unknown, Res = unknown> {
     if (ignore === undefined) return false;
     try {
       const result = ignore(req);
+      this.log.rejection('ignore', 'ignore() rejected', result);
       if (typeof result !== 'boolean') this.log.warn('ignore', `ignore() returned ${typeof result}, not a boolean`);
       return result === true;
     } catch (error) {
@@ -151,6 +152,7 @@ export class Tracer<Req = unknown, Res = unknown> {
     try {
       const name = spanName(info);
       if (typeof name === 'string' && name !== '') return name;
+      this.log.rejection('spanName', 'spanName() rejected', name);
       this.log.warn('spanName', 'spanName() returned no non-empty string; the default name is used');
     } catch (error) {
       this.log.warn('spanName', 'spanName() threw; the default name is used', error);
@@ -162,7 +164,7 @@ export class Tracer<Req = unknown, Res = unknown> {
     const hook = this.options.requestHook;
     if (hook === undefined) return;
     try {
-      hook(span, req);
+      this.log.rejection('requestHook', 'requestHook() rejected', hook(span, req));
     } catch (error) {
       this.log.warn('requestHook', 'requestHook() threw', error);
     }
@@ -172,7 +174,7 @@ export class Tracer<Req = unknown, Res = unknown> {
     const hook = this.options.responseHook;
     if (hook === undefined) return;
     try {
-      hook(span, res);
+      this.log.rejection('responseHook', 'responseHook() rejected', hook(span, res));
     } catch (error) {
       this.log.warn('responseHook', 'responseHook() threw', error);
     }

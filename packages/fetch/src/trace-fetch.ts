@@ -55,6 +55,7 @@ export function traceFetch<F extends FetchFunction = typeof fetch>(fetchImpl?: F
     if (propagateTo === undefined) return true;
     try {
       const result = propagateTo(url);
+      tracer.log.rejection('propagateTo', 'propagateTo() rejected; no trace headers sent', result);
       if (typeof result !== 'boolean') {
         tracer.log.warn('propagateTo', `propagateTo() returned ${typeof result}, not a boolean; no trace headers sent`);
       }
