@@ -21,8 +21,8 @@ function otlpExporter(url) {
 }
 
 function registerSdk(exporter) {
-  // Large enough not to drop at the sustained rate the bench checks.
-  const processor = new BatchSpanProcessor(exporter, { maxQueueSize: 20480, maxExportBatchSize: 2048 });
+  // The SDK's defaults (and OTEL_BSP_* variables), as setupTracing() uses them.
+  const processor = new BatchSpanProcessor(exporter);
   const provider = new NodeTracerProvider({ spanProcessors: [processor] });
   provider.register();
   return provider;

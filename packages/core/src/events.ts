@@ -1,33 +1,65 @@
 import type { EventEmitter } from 'node:events';
-import { type Context, context } from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
+import { context } from '@opentelemetry/api';
 
 // Node emits a request's 'end' and a response's 'finish' and 'close' from the
 // connection's async context, not the request's: without this, a listener
 // there (an access logger, a body reader) sees no active span.
 
-const kContext = Symbol('tracewire.events.context');
+/** What an emitter's listeners run in; `closed` is told after the emitter's 'close' listeners ran. */
+export interface ContextHolder {
+  readonly ctx: Context;
+  closed?(emitter: EventEmitter): void;
+}
+
 const kEmit = Symbol('tracewire.events.emit');
+// Holders live beside the emitters, not on them: a property added to Node's
+// req/res (whose prototype Express swaps) costs more than a WeakMap entry.
+const holders = new WeakMap<object, ContextHolder>();
 
-type BoundEmitter = EventEmitter & { [kContext]?: Context; [kEmit]?: EventEmitter['emit'] };
+type BoundEmitter = EventEmitter & { [kEmit]?: EventEmitter['emit'] };
 
-// One function for every emitter, reading its context from the emitter: no closure per request.
+// One function for every emitter, reading its state from the emitter: no
+// closure per request.
 function emitInContext(this: BoundEmitter, event: string | symbol, ...args: unknown[]): boolean {
-  const ctx = this[kContext] as Context;
   const emit = this[kEmit] as EventEmitter['emit'];
-  if (context.active() === ctx) return emit.call(this, event, ...args);
-  return context.with(ctx, emit, this, event, ...args);
+  const holder = holders.get(this);
+  if (holder === undefined) return emit.call(this, event, ...args);
+  const ctx = holder.ctx;
+  const result =
+    context.active() === ctx ? emit.call(this, event, ...args) : context.with(ctx, emit, this, event, ...args);
+  if (event === 'close' && holder.closed !== undefined) holder.closed(this);
+  return result;
 }
 
 /**
- * Runs every listener of `emitter` in `ctx`, whoever emits the event. Meant
- * for a request's Node `req` and `res`; calling it again moves the emitter to
- * the new context. Listeners, return values and errors are unchanged.
+ * Runs every listener of `emitter` in `holder.ctx`, whoever emits the event.
+ * Meant for a request's Node `req` and `res`; calling it again moves the
+ * emitter to the new holder. Listeners, return values and errors are unchanged.
  */
-export function bindEvents(emitter: EventEmitter, ctx: Context): void {
+export function bindEvents(emitter: EventEmitter, holder: ContextHolder): void {
   const bound = emitter as BoundEmitter;
-  if (bound[kContext] === undefined) {
+  if (bound.emit !== emitInContext) {
     bound[kEmit] = bound.emit;
     bound.emit = emitInContext;
   }
-  bound[kContext] = ctx;
+  holders.set(bound, holder);
+}
+
+/**
+ * Puts the context-aware `emit` on a prototype that a framework owns per app
+ * (Express's `app.request` and `app.response`), once, so that binding one of
+ * its objects then only stores the holder. Adding properties to objects whose
+ * prototype was swapped (as Express does to every req and res) is slow.
+ */
+export function bindEventsOnPrototype(proto: object): void {
+  const bound = proto as BoundEmitter;
+  if (Object.hasOwn(bound, kEmit)) return;
+  bound[kEmit] = bound.emit;
+  bound.emit = emitInContext;
+}
+
+/** The holder `bindEvents` gave this emitter, if any. */
+export function holderOf(emitter: object): ContextHolder | undefined {
+  return holders.get(emitter);
 }

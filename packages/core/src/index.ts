@@ -2,11 +2,18 @@ export * from './attributes.js';
 export { BAGGAGE_MAX_BYTES, BAGGAGE_MAX_MEMBERS, isValidBaggage } from './baggage.js';
 export * from './carriers.js';
 export { OnceLogger } from './diag.js';
-export { bindEvents } from './events.js';
+export { bindEvents, bindEventsOnPrototype, type ContextHolder } from './events.js';
 export { type TraceIds, traceIds } from './ids.js';
 export { type SpanNameInfo, type TracingOptions, validateOptions } from './options.js';
 export { defaultPropagator, resolvePropagator } from './propagator.js';
-export { HttpServerTracing, isTraced, pathOf, type ServerAdapter, type ServerRequest } from './server.js';
+export {
+  HttpServerTracing,
+  isTraced,
+  pathOf,
+  type ServerAdapter,
+  type ServerRequest,
+  serverRequestOf,
+} from './server.js';
 export { clientFailed, errorClassName, errorName, serverFailed } from './status.js';
 export { type InstrumentationScope, type SpanKindName, type StartedSpan, Tracer } from './tracer.js';
 export { isValidTraceState, TRACESTATE_MAX_MEMBERS } from './tracestate.js';

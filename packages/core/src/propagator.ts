@@ -21,13 +21,15 @@ export function defaultPropagator(): TextMapPropagator {
  */
 class GlobalOrDefaultPropagator implements TextMapPropagator {
   private readonly fallback = defaultPropagator();
-  private useGlobal = false;
+  private readonly fallbackFields = this.fallback.fields();
+  private globalFields: string[] | undefined;
 
   private current(): TextMapPropagator {
-    if (this.useGlobal) return propagation;
+    if (this.globalFields !== undefined) return propagation;
     // The no-op global propagator has no fields: nothing was registered.
-    if (propagation.fields().length > 0) {
-      this.useGlobal = true;
+    const fields = propagation.fields();
+    if (fields.length > 0) {
+      this.globalFields = fields;
       return propagation;
     }
     return this.fallback;
@@ -41,8 +43,9 @@ class GlobalOrDefaultPropagator implements TextMapPropagator {
     return this.current().extract(context, carrier, getter);
   }
 
+  // Asked on every request: answered without building a new array.
   fields(): string[] {
-    return this.current().fields();
+    return this.current() === this.fallback ? this.fallbackFields : (this.globalFields as string[]);
   }
 }
 

@@ -1,6 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { type Attributes, type Context, context, type Span, SpanStatusCode } from '@opentelemetry/api';
+import {
+  type Attributes,
+  type Context,
+  context,
+  isSpanContextValid,
+  propagation,
+  type Span,
+  SpanStatusCode,
+} from '@opentelemetry/api';
 import {
   ATTR_CLIENT_ADDRESS,
   ATTR_ERROR_TYPE,
@@ -18,6 +26,7 @@ import {
   headerAttribute,
 } from './attributes.js';
 import { nodeHeadersGetter } from './carriers.js';
+import { bindEvents, holderOf } from './events.js';
 import type { TracingOptions } from './options.js';
 import { type InstrumentationScope, Tracer } from './tracer.js';
 
@@ -40,10 +49,15 @@ export interface ServerRequest<Req, Res> {
   readonly res: Res;
   readonly tracing: HttpServerTracing<Req, Res>;
   ended: boolean;
+  /** The route template, when the adapter captured it itself; else `ServerAdapter.route` is asked at the end. */
+  route: string | undefined;
+  /** Free for the adapter's own per-request state, so it need not add properties to Node's req. */
+  data: unknown;
+  /** The Node response whose 'close' ends the span. */
+  readonly nodeRes: ServerResponse;
+  /** Called by the bound `emit` after 'close' (see events.ts): ends the span when it is the response's. */
+  closed(emitter: object): void;
 }
-
-const kRequest = Symbol('tracewire.request');
-type TracedResponse = ServerResponse & { [kRequest]?: ServerRequest<unknown, unknown> };
 
 /** The path part of a request target, without the query string. */
 export function pathOf(url: string | undefined): string {
@@ -84,12 +98,38 @@ export class HttpServerTracing<Req, Res> {
 
   /**
    * Starts the span of a request and arranges its end. `req`/`res` are what
-   * the hooks see (Express's req and res, Koa's ctx). Returns undefined when
-   * the request is ignored; `ctx` of the result is what to run the request in.
+   * the hooks see (Express's req and res, Koa's ctx). Returns a
+   * `ServerRequest` when a span records; a bare `Context` to run the request
+   * in when there is only context to carry on (ignored or unsampled, with
+   * incoming trace headers); undefined when there is nothing at all to do,
+   * and the adapter just calls the next middleware. Never throws.
    */
-  start(nodeReq: IncomingMessage, nodeRes: ServerResponse, req: Req, res: Res): ServerRequest<Req, Res> | Context {
+  start(
+    nodeReq: IncomingMessage,
+    nodeRes: ServerResponse,
+    req: Req,
+    res: Res,
+  ): ServerRequest<Req, Res> | Context | undefined {
+    try {
+      return this.begin(nodeReq, nodeRes, req, res);
+    } catch (error) {
+      this.tracer.log.warn('start', 'tracing the request failed; it is served untraced', error);
+      return undefined;
+    }
+  }
+
+  private begin(
+    nodeReq: IncomingMessage,
+    nodeRes: ServerResponse,
+    req: Req,
+    res: Res,
+  ): ServerRequest<Req, Res> | Context | undefined {
     const parent = context.active();
-    if (this.tracer.ignores(req)) return this.tracer.extract(parent, nodeReq.headers, nodeHeadersGetter);
+    const headers = nodeReq.headers;
+    if (this.tracer.ignores(req)) {
+      if (!this.tracer.carries(headers, nodeHeadersGetter)) return undefined;
+      return carryOn(nodeReq, nodeRes, this.tracer.extract(parent, headers, nodeHeadersGetter));
+    }
     const method = nodeReq.method ?? 'GET';
     const path = pathOf(nodeReq.url);
     const secure = (nodeReq.socket as TLSSocket | undefined)?.encrypted === true;
@@ -102,10 +142,16 @@ export class HttpServerTracing<Req, Res> {
       parent,
       COMPONENT_HTTP,
       `${method} ${path}`,
-      nodeReq.headers,
+      headers,
       nodeHeadersGetter,
       attributes,
     );
+    if (!span.isRecording()) {
+      // No SDK, or not sampled: nothing to end. Carry the context on only if
+      // it holds something to propagate (a valid span context or baggage).
+      if (!isSpanContextValid(span.spanContext()) && propagation.getBaggage(ctx) === undefined) return undefined;
+      return carryOn(nodeReq, nodeRes, ctx);
+    }
     const request: ServerRequest<Req, Res> = {
       ctx,
       span,
@@ -116,17 +162,20 @@ export class HttpServerTracing<Req, Res> {
       res,
       tracing: this,
       ended: false,
+      route: undefined,
+      data: undefined,
+      nodeRes,
+      closed: onClosed,
     };
-    if (span.isRecording()) {
-      try {
-        this.recordRequest(span, nodeReq, secure);
-      } catch (error) {
-        this.tracer.log.warn('attributes', 'reading request attributes failed', error);
-      }
-      this.tracer.requestHook(span, req);
+    try {
+      this.recordRequest(span, nodeReq, secure);
+    } catch (error) {
+      this.tracer.log.warn('attributes', 'reading request attributes failed', error);
     }
-    (nodeRes as TracedResponse)[kRequest] = request as ServerRequest<unknown, unknown>;
-    nodeRes.on('close', onClose);
+    this.tracer.requestHook(span, req);
+    // The response's 'close' ends the span, through the bound emit: no listener per request.
+    bindEvents(nodeReq, request);
+    bindEvents(nodeRes, request);
     return request;
   }
 
@@ -159,7 +208,7 @@ export class HttpServerTracing<Req, Res> {
     const statusCode = nodeRes.headersSent ? nodeRes.statusCode : undefined;
     if (span.isRecording()) {
       try {
-        const route = this.route(request.req);
+        const route = request.route ?? this.route(request.req);
         const fallback = `${request.method} ${route ?? request.path}`;
         span.updateName(
           this.tracer.name({ kind: 'server', method: request.method, path: request.path, route }, fallback),
@@ -193,13 +242,28 @@ export class HttpServerTracing<Req, Res> {
   }
 }
 
+/** Runs the listeners of `req` and `res` ('data', 'end', 'finish', ...) in `ctx`, too. */
+function carryOn(nodeReq: IncomingMessage, nodeRes: ServerResponse, ctx: Context): Context {
+  const holder = { ctx };
+  bindEvents(nodeReq, holder);
+  bindEvents(nodeRes, holder);
+  return ctx;
+}
+
+/** The traced request a Node `req` or `res` belongs to, if `start` traced it. */
+export function serverRequestOf(nodeReqOrRes: object): ServerRequest<unknown, unknown> | undefined {
+  const holder = holderOf(nodeReqOrRes);
+  return holder !== undefined && isTraced(holder as ServerRequest<unknown, unknown>)
+    ? (holder as ServerRequest<unknown, unknown>)
+    : undefined;
+}
+
 /** Whether `start` traced the request (it returns a bare Context when ignored). */
 export function isTraced<Req, Res>(value: ServerRequest<Req, Res> | Context): value is ServerRequest<Req, Res> {
   return (value as ServerRequest<Req, Res>).tracing !== undefined;
 }
 
-// One shared listener, not a closure per request: `this` is the response.
-function onClose(this: TracedResponse): void {
-  const request = this[kRequest];
-  if (request) request.tracing.finish(request, this);
+// Shared by every request: `this` is the request's state.
+function onClosed(this: ServerRequest<unknown, unknown>, emitter: object): void {
+  if (emitter === this.nodeRes) this.tracing.finish(this, this.nodeRes);
 }

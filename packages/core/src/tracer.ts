@@ -72,7 +72,9 @@ export class Tracer<Req = unknown, Res = unknown> {
     attributes?: Attributes,
   ): StartedSpan {
     const server = this.kind === SpanKind.SERVER;
-    if (server) ctx = this.extract(ctx, carrier, access as TextMapGetter<C>);
+    if (server && this.carries(carrier, access as TextMapGetter<C>)) {
+      ctx = this.extract(ctx, carrier, access as TextMapGetter<C>);
+    }
     let span: Span;
     try {
       span = this.tracer.startSpan(operation, { kind: this.kind, attributes }, ctx);
@@ -107,6 +109,22 @@ export class Tracer<Req = unknown, Res = unknown> {
       span.end();
     } catch (failure) {
       this.log.warn('span.end', 'ending the span failed', failure);
+    }
+  }
+
+  /**
+   * Whether the carrier has any of the propagator's fields. Most requests
+   * carry no trace headers, and then extraction is skipped altogether.
+   */
+  carries<C>(carrier: C, getter: TextMapGetter<C>): boolean {
+    try {
+      const fields = this.propagator.fields();
+      for (let i = 0; i < fields.length; i++) {
+        if (getter.get(carrier, fields[i] as string) !== undefined) return true;
+      }
+      return false;
+    } catch {
+      return true; // let extract() meet the broken propagator and report it
     }
   }
 

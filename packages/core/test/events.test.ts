@@ -21,7 +21,7 @@ describe.each(BUILDS)('bindEvents (%s build)', (build) => {
     const emitter = new EventEmitter();
     const seen: unknown[] = [];
     emitter.on('end', (a: unknown, b: unknown) => seen.push([current(), a, b]));
-    core.bindEvents(emitter, ROOT_CONTEXT.setValue(KEY, 'request 1'));
+    core.bindEvents(emitter, { ctx: ROOT_CONTEXT.setValue(KEY, 'request 1') });
     // Emitted from outside any request, as Node emits a request's 'end'.
     expect(emitter.emit('end', 1, 2)).toBe(true);
     expect(emitter.emit('nobody-listens')).toBe(false);
@@ -37,9 +37,9 @@ describe.each(BUILDS)('bindEvents (%s build)', (build) => {
     const emitter = new EventEmitter();
     const seen: unknown[] = [];
     emitter.on('close', () => seen.push(current()));
-    core.bindEvents(emitter, ROOT_CONTEXT.setValue(KEY, 'first'));
+    core.bindEvents(emitter, { ctx: ROOT_CONTEXT.setValue(KEY, 'first') });
     const emit = emitter.emit;
-    core.bindEvents(emitter, ROOT_CONTEXT.setValue(KEY, 'second'));
+    core.bindEvents(emitter, { ctx: ROOT_CONTEXT.setValue(KEY, 'second') });
     expect(emitter.emit).toBe(emit);
     emitter.emit('close');
     expect(seen).toEqual(['second']);
@@ -52,7 +52,7 @@ describe.each(BUILDS)('bindEvents (%s build)', (build) => {
       emitter.on('data', () => {
         throw thrown;
       });
-      if (bind) core.bindEvents(emitter, ROOT_CONTEXT.setValue(KEY, 'x'));
+      if (bind) core.bindEvents(emitter, { ctx: ROOT_CONTEXT.setValue(KEY, 'x') });
       const errors: unknown[] = [];
       for (const event of ['data', 'error']) {
         try {

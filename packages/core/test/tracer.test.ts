@@ -148,9 +148,9 @@ describe.each(BUILDS)('Tracer (%s build)', (build) => {
       extract() {
         throw new Error('boom');
       },
-      fields: () => [],
+      fields: () => ['traceparent'],
     };
-    const garbage = { inject: () => undefined, extract: () => 42, fields: () => [] };
+    const garbage = { inject: () => undefined, extract: () => 42, fields: () => ['traceparent'] };
     for (const propagator of [throwing, garbage]) {
       const server = serverTracer({ propagator });
       const s = server.start(ROOT_CONTEXT, 'HTTP', 'op', { traceparent: TRACEPARENT }, core.recordGetter);

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Context, context } from '@opentelemetry/api';
-import { bindEvents, HttpServerTracing, isTraced, type ServerRequest, type TracingOptions } from '@tracewire/core';
-import { captureRoute, routeOf } from './route.js';
+import { context } from '@opentelemetry/api';
+import { HttpServerTracing, isTraced, serverRequestOf, type TracingOptions } from '@tracewire/core';
+import { extendAppPrototypes } from './prototypes.js';
+import { routeOf } from './route.js';
 import { VERSION } from './version.js';
 
 /** Express's `next`. */
@@ -23,10 +24,6 @@ export type TracingErrorMiddleware = (
 
 const SCOPE = { name: '@tracewire/express', version: VERSION };
 
-// Where tracingErrors() finds the request's span.
-const kRequest = Symbol('tracewire.express.request');
-type TracedRequest = IncomingMessage & { [kRequest]?: ServerRequest<unknown, unknown> };
-
 /**
  * One SERVER span per request. Mount it first, `app.use(tracing())`, so that
  * every later middleware and handler runs inside the span. Hooks receive
@@ -37,25 +34,17 @@ export function tracing<Req extends IncomingMessage = IncomingMessage, Res exten
 ): TracingMiddleware<Req, Res> {
   const server = new HttpServerTracing<Req, Res>({ scope: SCOPE, route: routeOf }, options);
   return function tracingMiddleware(req, res, next) {
-    let ctx: Context;
-    try {
-      const started = server.start(req, res, req, res);
-      if (isTraced(started)) {
-        (req as TracedRequest)[kRequest] = started as ServerRequest<unknown, unknown>;
-        captureRoute(req);
-        ctx = started.ctx;
-      } else {
-        ctx = started;
-      }
-      // Listeners on req and res ('end', 'finish', ...) run in the request's context too.
-      bindEvents(req, ctx);
-      bindEvents(res, ctx);
-    } catch (error) {
-      server.tracer.log.warn('start', 'tracing the request failed; it is served untraced', error);
+    extendAppPrototypes(req, res);
+    const started = server.start(req, res, req, res);
+    if (started === undefined) {
       next();
       return;
     }
-    context.with(ctx, next);
+    if (isTraced(started)) {
+      context.with(started.ctx, next);
+      return;
+    }
+    context.with(started, next);
   };
 }
 
@@ -66,7 +55,7 @@ export function tracing<Req extends IncomingMessage = IncomingMessage, Res exten
 export function tracingErrors(): TracingErrorMiddleware {
   // Four parameters: that is how Express tells an error handler apart.
   return function tracingErrorsMiddleware(err, req, _res, next) {
-    const request = (req as TracedRequest)[kRequest];
+    const request = serverRequestOf(req);
     if (request !== undefined) request.error = err;
     next(err);
   };

@@ -124,7 +124,7 @@ describe.each(BUILDS)('@tracewire/express spans (%s build)', (build) => {
       router.get('/users/:id', (req, res) => {
         const before = { path: req.route.path, get: req.route.methods.get, route: req.route instanceof Route };
         req.route = { path: '/rewritten' };
-        res.json({ before, after: req.route.path, keys: Object.keys(req).includes('route') });
+        res.json({ before, after: req.route.path, present: 'route' in req });
       });
       app.use('/api', router);
       const { server } = await listen(app);
@@ -132,7 +132,7 @@ describe.each(BUILDS)('@tracewire/express spans (%s build)', (build) => {
       expect(res.body).toEqual({
         before: { path: '/users/:id', get: true, route: true },
         after: '/rewritten',
-        keys: true,
+        present: true,
       });
       // A route the app assigns itself is taken as the template, with the prefix at that time.
       expect((await waitForSpans(otel.spans, 1))[0]!.name).toBe('GET /api/rewritten');

@@ -279,6 +279,7 @@ describe.each(BUILDS)('traceFetch (%s build)', (build) => {
     const serve = (handler: (res: import('node:http').ServerResponse) => void | Promise<void>): Server =>
       createServer((req, res) => {
         const request = tracing.start(req, res, req, res);
+        if (request === undefined) throw new Error('expected a traced request');
         const ctx = core.isTraced(request) ? request.ctx : request;
         void context.with(ctx, () => handler(res));
       });

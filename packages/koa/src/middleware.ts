@@ -1,7 +1,6 @@
 import type { Readable } from 'node:stream';
-import { type Context, context } from '@opentelemetry/api';
+import { context } from '@opentelemetry/api';
 import {
-  bindEvents,
   HttpServerTracing,
   isTraced,
   type ServerAdapter,
@@ -27,36 +26,23 @@ export function tracing<StateT = DefaultState, ContextT = DefaultContext>(
 ): Middleware<StateT, ContextT> {
   type Ctx = ParameterizedContext<StateT, ContextT>;
   const server = new HttpServerTracing<Ctx, Ctx>(ADAPTER, options);
-  return async function tracewire(ctx: Ctx, next: Next): Promise<void> {
-    let request: ServerRequest<Ctx, Ctx> | undefined;
-    let active: Context;
-    try {
-      const started = server.start(ctx.req, ctx.res, ctx, ctx);
-      // Ignored: no span, but the extracted parent still flows downstream.
-      if (isTraced(started)) {
-        request = started;
-        active = started.ctx;
-      } else {
-        active = started;
-      }
-      // Listeners on req and res (a body reader, an access logger) run in the request's context too.
-      bindEvents(ctx.req, active);
-      bindEvents(ctx.res, active);
-    } catch (error) {
-      server.tracer.log.warn('start', 'tracing the request failed; it is served untraced', error);
-      return next();
-    }
-    if (request === undefined) return context.with(active, next);
-    try {
-      await context.with(active, next);
-    } catch (error) {
-      // Koa's own handler writes the response after this rethrow; core reads
-      // the final status when the response closes.
-      request.error = error;
-      throw error;
-    }
-    watchStream(request, ctx.body);
+  // Not async itself: an untraced request costs no extra promise.
+  return function tracewire(ctx: Ctx, next: Next): Promise<unknown> {
+    const started = server.start(ctx.req, ctx.res, ctx, ctx);
+    if (started === undefined) return next();
+    if (!isTraced(started)) return context.with(started, next);
+    return traced(started, ctx, next);
   };
+}
+
+async function traced(request: ServerRequest<unknown, unknown>, ctx: { body?: unknown }, next: Next): Promise<void> {
+  try {
+    await context.with(request.ctx, next);
+  } catch (error) {
+    request.error = error;
+    throw error;
+  }
+  watchStream(request, ctx.body);
 }
 
 /**
