@@ -125,7 +125,11 @@ describeJaeger('Jaeger v2 on loopback', () => {
       const env = { ...exporter.env, OTEL_BSP_SCHEDULE_DELAY: '100' };
       const message = await Service.start('message-service', env);
       services.push(message.service);
-      const user = await Service.start('user-service', { ...env, MESSAGE_SERVICE_URL: message.url });
+      const user = await Service.start('user-service', {
+        ...env,
+        MESSAGE_SERVICE_URL: message.url,
+        MESSAGE_SERVICE_GRPC: message.grpc!,
+      });
       services.push(user.service);
       userService = user.url;
     }, 40_000);
@@ -182,6 +186,47 @@ describeJaeger('Jaeger v2 on loopback', () => {
       expectException(userServer, exporter, 'UpstreamError', 'message-service answered 500');
     });
 
+    test('a request over gRPC is one trace of three spans: user SERVER -> user CLIENT gRPC -> message SERVER gRPC', async () => {
+      const response = await fetch(`${userService}/users/42/messages-grpc?count=2`);
+      expect(response.status).toBe(200);
+      const trace = await jaeger.trace(response.headers.get('x-trace-id')!, 3);
+      const { userServer, userClient, messageServer } = threeSpans(trace, exporter, GRPC_LEGS);
+      expect(userServer.operationName).toBe('GET /users/:id/messages-grpc');
+      for (const span of [userClient, messageServer]) {
+        expect(span.operationName).toBe(LIST_MESSAGES);
+        expect(tags(span)).toMatchObject({
+          'rpc.system': 'grpc',
+          'rpc.service': 'tracewire.example.MessageService',
+          'rpc.method': 'ListMessages',
+          'rpc.grpc.status_code': exporter.number(0),
+        });
+        expect(status(span)).toEqual(UNSET);
+        expect(span.logs).toEqual([]);
+      }
+      expect(tags(userClient)).toMatchObject({ 'server.address': '127.0.0.1' });
+      expect(tags(messageServer)).toMatchObject({ 'network.peer.address': '127.0.0.1' });
+    });
+
+    test('a gRPC call that fails: UNAVAILABLE is ERROR on both gRPC spans, with error.type and the exception', async () => {
+      const response = await fetch(`${userService}/users/0/messages-grpc`);
+      expect(response.status).toBe(502);
+      const trace = await jaeger.trace(response.headers.get('x-trace-id')!, 3);
+      const { userServer, userClient, messageServer } = threeSpans(trace, exporter, GRPC_LEGS);
+      const details = 'the mailbox of user 0 is unavailable';
+      for (const span of [userClient, messageServer]) {
+        expect(tags(span)).toMatchObject({ 'rpc.grpc.status_code': exporter.number(14), 'error.type': 'UNAVAILABLE' });
+        expect(status(span)).toEqual(exporter.errorStatus(details));
+        const events = span.logs.map((log) => Object.fromEntries(log.fields.map((f) => [f.key, f.value])));
+        expect(events).toEqual([
+          exporter.exceptionAttributes
+            ? { event: 'exception', 'exception.type': 'UNAVAILABLE', 'exception.message': details }
+            : { event: 'exception' },
+        ]);
+      }
+      expect(tags(userServer)).toMatchObject({ 'error.type': 'UpstreamError' });
+      expect(status(userServer)).toEqual(exporter.errorStatus(`message-service answered UNAVAILABLE: ${details}`));
+    });
+
     test('a trace started outside keeps its trace id in Jaeger', async () => {
       const traceId = randomHex(16);
       const parentId = randomHex(8);
@@ -222,12 +267,27 @@ function status(span: JaegerSpan): Status {
   };
 }
 
+const LIST_MESSAGES = '/tracewire.example.MessageService/ListMessages';
+
+/** Component and scope of the user SERVER, user CLIENT and message SERVER spans. */
+type Legs = [string, string][];
+const HTTP_LEGS: Legs = [
+  ['HTTP', '@tracewire/express'],
+  ['HTTP', '@tracewire/fetch'],
+  ['HTTP', '@tracewire/koa'],
+];
+const GRPC_LEGS: Legs = [
+  ['HTTP', '@tracewire/express'],
+  ['gRPC', '@tracewire/grpc'],
+  ['gRPC', '@tracewire/grpc'],
+];
+
 /**
  * The user SERVER, user CLIENT and message SERVER spans of one request, after
  * checking what every one of them must show: both services as processes, the
  * parent/child chain, kind, the component tag and the instrumentation scope.
  */
-function threeSpans(trace: JaegerTrace, exporter: Exporter) {
+function threeSpans(trace: JaegerTrace, exporter: Exporter, legs: Legs = HTTP_LEGS) {
   const serviceOf = (span: JaegerSpan) => trace.processes[span.processID]?.serviceName;
   expect(
     Object.values(trace.processes)
@@ -246,11 +306,11 @@ function threeSpans(trace: JaegerTrace, exporter: Exporter) {
   const childOf = (parent: JaegerSpan) => [{ refType: 'CHILD_OF', traceID: trace.traceID, spanID: parent.spanID }];
   expect(userClient.references).toEqual(childOf(userServer));
   expect(messageServer.references).toEqual(childOf(userClient));
-  const scopes = ['@tracewire/express', '@tracewire/fetch', '@tracewire/koa'];
   [userServer, userClient, messageServer].forEach((span, i) => {
+    const [component, scope] = legs[i]!;
     expect(span.traceID).toBe(trace.traceID);
-    expect(tag(span.tags, 'component')).toBe('HTTP');
-    if (exporter.scopeTag) expect(tag(span.tags, exporter.scopeTag)).toBe(scopes[i]);
+    expect(tag(span.tags, 'component')).toBe(component);
+    if (exporter.scopeTag) expect(tag(span.tags, exporter.scopeTag)).toBe(scope);
   });
   return { userServer, userClient, messageServer };
 }

@@ -27,15 +27,16 @@ export class Service {
   }
 
   /**
-   * Runs examples/<name>/src/main.js on 127.0.0.1, any free port, with `env`
-   * on top of this process's environment minus its OTEL_* variables; resolves
-   * with the URL the service says it listens on.
+   * Runs examples/<name>/src/main.js on 127.0.0.1, any free port (gRPC too),
+   * with `env` on top of this process's environment minus its OTEL_*
+   * variables; resolves with the URL the service says it listens on, and its
+   * gRPC address if it has one.
    */
   static async start(
     name: string,
     env: Record<string, string>,
     timeoutMs = 15_000,
-  ): Promise<{ service: Service; url: string }> {
+  ): Promise<{ service: Service; url: string; grpc: string | undefined }> {
     const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('OTEL_')));
     const main = join(root, 'examples', name, 'src/main.js');
     const setpriv = onPath('setpriv');
@@ -44,11 +45,11 @@ export class Service {
       : [process.execPath, [main]];
     const child = spawn(command, argv, {
       cwd: join(root, 'examples', name),
-      env: { ...clean, NODE_OPTIONS: '', HOST: '127.0.0.1', PORT: '0', ...env },
+      env: { ...clean, NODE_OPTIONS: '', HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const service = new Service(name, child);
-    const url = await new Promise<string>((done, fail) => {
+    const listening = await new Promise<{ url: string; grpc: string | undefined }>((done, fail) => {
       const timer = setTimeout(
         () => fail(new Error(`${name} did not say where it listens in ${timeoutMs} ms:\n${service.log()}`)),
         timeoutMs,
@@ -56,10 +57,10 @@ export class Service {
       const keep = (chunk: Buffer) => {
         for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
           service.output.push(line);
-          const match = / listening on (http:\/\/\S+)/.exec(line);
+          const match = / listening on (http:\/\/\S+)(?: and gRPC (\S+))?/.exec(line);
           if (match) {
             clearTimeout(timer);
-            done(match[1]!);
+            done({ url: match[1]!, grpc: match[2] });
           }
         }
       };
@@ -73,7 +74,7 @@ export class Service {
       await service.stop();
       throw error;
     });
-    return { service, url };
+    return { service, ...listening };
   }
 
   log(): string {

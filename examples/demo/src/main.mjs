@@ -1,7 +1,8 @@
 // `pnpm demo`: builds the packages, starts the two example services as their
 // own processes exporting OTLP/HTTP to a receiver run here on loopback, sends
-// one request that works and one that fails, stops the services (they flush
-// their spans on SIGTERM) and prints each trace as a waterfall.
+// one request that works, one that fails and one that goes over gRPC, stops
+// the services (they flush their spans on SIGTERM) and prints each trace as a
+// waterfall.
 //
 // With OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
 // OTEL_TRACES_EXPORTER) set, the spans go to that backend instead and the
@@ -20,6 +21,7 @@ const log = (line = '') => process.stdout.write(`${line}\n`);
 const REQUESTS = [
   { title: 'a request that works', path: '/users/42/messages?count=3' },
   { title: 'a request that fails in the message service', path: '/users/0/messages?count=3' },
+  { title: 'a request that works, over gRPC', path: '/users/42/messages-grpc?count=3' },
 ];
 
 /** pnpm as the demo was started with (`pnpm demo` sets npm_execpath), else the pinned version through npx. */
@@ -77,16 +79,16 @@ async function main() {
     const messageService = await startService({
       name: 'message-service',
       script: resolve(root, 'examples/message-service/src/main.js'),
-      env: env('message-service'),
+      env: env('message-service', { GRPC_PORT: '0' }),
     });
     services.push(messageService);
     const userService = await startService({
       name: 'user-service',
       script: resolve(root, 'examples/user-service/src/main.js'),
-      env: env('user-service', { MESSAGE_SERVICE_URL: messageService.url }),
+      env: env('user-service', { MESSAGE_SERVICE_URL: messageService.url, MESSAGE_SERVICE_GRPC: messageService.grpc }),
     });
     services.push(userService);
-    log(`message-service on ${messageService.url}, user-service on ${userService.url}`);
+    log(`message-service on ${messageService.url} (gRPC ${messageService.grpc}), user-service on ${userService.url}`);
     log(
       target.receiver ? `spans go to the demo's OTLP receiver on ${target.receiver.url}` : 'spans go to your backend',
     );

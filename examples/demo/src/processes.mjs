@@ -1,5 +1,6 @@
 // Starts a Node service as its own process, waits until it says where it
-// listens, and stops it with SIGTERM (the services flush their spans then).
+// listens (its URL, and its gRPC address if it has one), and stops it with
+// SIGTERM (the services flush their spans then).
 import { spawn } from 'node:child_process';
 
 const running = new Set();
@@ -10,7 +11,7 @@ process.on('exit', () => {
 
 /**
  * @param {{ name: string, script: string, env: Record<string, string | undefined>, readyTimeoutMs?: number }} options
- * @returns {Promise<{ name: string, url: string, output: () => string, stop: (timeoutMs?: number) => Promise<{ code: number | null, signal: string | null }> }>}
+ * @returns {Promise<{ name: string, url: string, grpc: string | undefined, output: () => string, stop: (timeoutMs?: number) => Promise<{ code: number | null, signal: string | null }> }>}
  */
 export function startService({ name, script, env, readyTimeoutMs = 60_000 }) {
   const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -38,12 +39,12 @@ export function startService({ name, script, env, readyTimeoutMs = 60_000 }) {
     const timer = setTimeout(() => fail(`did not start within ${readyTimeoutMs} ms`), readyTimeoutMs);
     const onData = (chunk) => {
       output += chunk;
-      const match = /listening on (http:\/\/\S+)/.exec(output);
+      const match = /listening on (http:\/\/\S+)(?: and gRPC (\S+))?/.exec(output);
       if (match) {
         clearTimeout(timer);
         child.stdout.off('data', onData);
         child.stdout.on('data', (more) => (output += more));
-        resolve({ name, url: match[1], output: () => output, stop });
+        resolve({ name, url: match[1], grpc: match[2], output: () => output, stop });
       }
     };
     child.stdout.setEncoding('utf8').on('data', onData);

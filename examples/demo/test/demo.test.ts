@@ -1,6 +1,6 @@
 // Runs the demo as `pnpm demo` would (after `pnpm build`, hence --no-build)
-// and checks what it prints: two traces through user -> message service, the
-// second one failing in the message service.
+// and checks what it prints: three traces through user -> message service, the
+// second one failing in the message service, the third one over gRPC.
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 
@@ -9,6 +9,7 @@ type ReceiverModule = typeof import('../src/receiver.mjs', { with: { 'resolution
 const root = resolve(__dirname, '../../..');
 const main = resolve(__dirname, '../src/main.mjs');
 const TIMEOUT = 180_000;
+const LIST_MESSAGES = '/tracewire.example.MessageService/ListMessages';
 
 /** The environment without any OTEL_* variable, plus `extra`. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -73,19 +74,20 @@ function printedTraceIds(stdout: string): string[] {
 
 describe('pnpm demo', () => {
   test(
-    'prints the trace of a working request and of a failing one as waterfalls, then exits 0',
+    'prints the traces of a working request, a failing one and a gRPC one as waterfalls, then exits 0',
     async () => {
       const { code, stdout, stderr } = await runDemo(cleanEnv());
       if (code !== 0) throw new Error(`demo exited ${code}\n${stdout}\n${stderr}`);
 
       const ids = printedTraceIds(stdout);
-      expect(ids).toHaveLength(2);
-      expect(ids[0]).not.toBe(ids[1]);
-      expect(stdout).toContain('the receiver got 6 spans in 2 traces');
+      expect(ids).toHaveLength(3);
+      expect(new Set(ids).size).toBe(3);
+      expect(stdout).toContain('the receiver got 9 spans in 3 traces');
       expect(stdout).toMatch(/GET \/users\/42\/messages\?count=3 -> 200 User 42 with 3 messages/);
       expect(stdout).toMatch(/GET \/users\/0\/messages\?count=3 -> 502/);
+      expect(stdout).toMatch(/GET \/users\/42\/messages-grpc\?count=3 -> 200 User 42 with 3 messages/);
 
-      const [ok, failed] = waterfalls(stdout);
+      const [ok, failed, overGrpc] = waterfalls(stdout);
       expect(ok?.traceId).toBe(ids[0]);
       expect(ok?.rows).toEqual([
         { depth: 0, service: 'user-service', name: 'GET /users/:id/messages', kind: 'SERVER', error: undefined },
@@ -111,6 +113,14 @@ describe('pnpm demo', () => {
           error: 'exception MailboxUnavailableError: the mailbox of user 0 is unavailable',
         },
       ]);
+
+      // user SERVER -> user CLIENT gRPC -> message SERVER gRPC, one trace.
+      expect(overGrpc?.traceId).toBe(ids[2]);
+      expect(overGrpc?.rows).toEqual([
+        { depth: 0, service: 'user-service', name: 'GET /users/:id/messages-grpc', kind: 'SERVER', error: undefined },
+        { depth: 1, service: 'user-service', name: LIST_MESSAGES, kind: 'CLIENT', error: undefined },
+        { depth: 2, service: 'message-service', name: LIST_MESSAGES, kind: 'SERVER', error: undefined },
+      ]);
     },
     TIMEOUT,
   );
@@ -126,21 +136,29 @@ describe('pnpm demo', () => {
         expect(waterfalls(stdout)).toEqual([]);
         expect(stdout).toContain('look these traces up in your backend');
         const ids = printedTraceIds(stdout);
-        expect(ids).toHaveLength(2);
+        expect(ids).toHaveLength(3);
         // The services flushed before exiting: every span is there already.
-        for (const id of ids) {
-          expect(
-            backend
-              .trace(id)
-              .map((span) => `${span.service} ${span.kind} ${span.name}`)
-              .sort(),
-          ).toEqual([
+        const spansOf = (id: string | undefined) =>
+          backend
+            .trace(id as string)
+            .map((span) => `${span.service} ${span.kind} ${span.name}`)
+            .sort();
+        for (const [id, userId] of [
+          [ids[0], '42'],
+          [ids[1], '0'],
+        ]) {
+          expect(spansOf(id)).toEqual([
             'message-service SERVER GET /messages/:userId',
-            `user-service CLIENT GET /messages/${id === ids[0] ? '42' : '0'}`,
+            `user-service CLIENT GET /messages/${userId}`,
             'user-service SERVER GET /users/:id/messages',
           ]);
         }
-        expect(backend.spans).toHaveLength(6);
+        expect(spansOf(ids[2])).toEqual([
+          `message-service SERVER ${LIST_MESSAGES}`,
+          `user-service CLIENT ${LIST_MESSAGES}`,
+          'user-service SERVER GET /users/:id/messages-grpc',
+        ]);
+        expect(backend.spans).toHaveLength(9);
       } finally {
         await backend.close();
       }

@@ -1,4 +1,5 @@
-// The message service: GET /messages/:userId?count=N returns N messages.
+// The message service: GET /messages/:userId?count=N returns N messages
+// (grpc.js serves the same over gRPC).
 // User 0's mailbox is broken on purpose, so the demo can show an error trace.
 import Router from '@koa/router';
 import { tracing } from '@tracewire/koa';
@@ -8,12 +9,22 @@ export class MailboxUnavailableError extends Error {
   name = 'MailboxUnavailableError';
 }
 
-const MAX_COUNT = 100;
+export const MAX_COUNT = 100;
 
 function parseCount(value) {
   if (value === undefined) return 3;
   const count = Number(value);
   return Number.isInteger(count) && count >= 0 && count <= MAX_COUNT ? count : undefined;
+}
+
+/** The messages of a user, for the HTTP route and the gRPC method alike. */
+export function listMessages(userId, count) {
+  if (userId === '0') throw new MailboxUnavailableError(`the mailbox of user ${userId} is unavailable`);
+  return Array.from({ length: count }, (_, i) => ({
+    id: `${userId}-${i + 1}`,
+    userId,
+    text: `message ${i + 1} for user ${userId}`,
+  }));
 }
 
 export function createApp() {
@@ -27,12 +38,7 @@ export function createApp() {
     const { userId } = ctx.params;
     const count = parseCount(ctx.query.count);
     if (count === undefined) ctx.throw(400, `count must be an integer from 0 to ${MAX_COUNT}`);
-    if (userId === '0') throw new MailboxUnavailableError(`the mailbox of user ${userId} is unavailable`);
-    ctx.body = Array.from({ length: count }, (_, i) => ({
-      id: `${userId}-${i + 1}`,
-      userId,
-      text: `message ${i + 1} for user ${userId}`,
-    }));
+    ctx.body = listMessages(userId, count);
   });
   app.use(router.routes()).use(router.allowedMethods());
   return app;

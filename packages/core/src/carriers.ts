@@ -59,3 +59,37 @@ export const recordSetter: TextMapSetter<HeaderRecord> = {
     carrier[key] = value;
   },
 };
+
+/**
+ * What the gRPC metadata carrier needs from `@grpc/grpc-js`'s `Metadata`,
+ * by shape, so that core does not depend on grpc-js. Keys are lower-cased by
+ * `Metadata` itself; values of `-bin` keys are Buffers.
+ */
+export interface MetadataLike {
+  get(key: string): (string | Buffer)[];
+  set(key: string, value: string): void;
+  getMap(): Record<string, string | Buffer>;
+}
+
+/**
+ * Reads gRPC metadata (the Kratos `MetadataCarrier`). Binary values are
+ * skipped; one value is returned as a string, repeated ones as an array; a
+ * missing key is undefined, never an empty array.
+ */
+export const metadataGetter: TextMapGetter<MetadataLike> = {
+  get(carrier, key) {
+    const values = carrier.get(key).filter((value): value is string => typeof value === 'string');
+    if (values.length === 0) return undefined;
+    return values.length === 1 ? values[0] : values;
+  },
+  keys(carrier) {
+    return Object.keys(carrier.getMap());
+  },
+};
+
+/** Writes gRPC metadata, replacing any value the key had. */
+export const metadataSetter: TextMapSetter<MetadataLike> = {
+  set(carrier, key, value) {
+    carrier.set(key, value);
+  },
+};

@@ -1,0 +1,12 @@
+import type { Span } from '@opentelemetry/api';
+import type { OnceLogger } from '@tracewire/core';
+
+/** `span.isRecording()`, false when a broken span throws: tracing must never break the call. */
+export function isRecording(span: Span, tracer: { log: OnceLogger }): boolean {
+  try {
+    return span.isRecording();
+  } catch (error) {
+    tracer.log.warn('isRecording', 'span.isRecording() threw; the span is treated as not recording', error);
+    return false;
+  }
+}
