@@ -24,7 +24,10 @@ export function serve(name, handler, tracing, { port: defaultPort, announce, clo
       await tracing.shutdown();
       process.exit(0);
     });
-    // Idle keep-alive connections would hold close() open.
+    // Idle keep-alive connections would hold close() open, and busy ones
+    // would stay busy as long as clients keep sending: every later response
+    // closes its connection.
+    server.prependListener('request', (_req, res) => res.setHeader('connection', 'close'));
     server.closeIdleConnections();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
