@@ -2,6 +2,9 @@ import { type Context, propagation, type TextMapGetter, trace } from '@opentelem
 import { isValidBaggage } from './baggage.js';
 import { isValidTraceState } from './tracestate.js';
 
+/** version-traceId-parentId-flags: 2 + 1 + 32 + 1 + 16 + 1 + 2. */
+const TRACEPARENT_LENGTH = 55;
+
 function isHeader(value: unknown): value is string | string[] {
   return typeof value === 'string' || Array.isArray(value);
 }
@@ -10,10 +13,16 @@ function isHeader(value: unknown): value is string | string[] {
  * OTel's traceparent pattern allows one whitespace character at either end,
  * and JavaScript's whitespace includes U+00A0 and U+FEFF: a traceparent
  * followed by a no-break space would pass. HTTP has already trimmed spaces
- * and tabs, so any whitespace left there makes the header invalid.
+ * and tabs; whitespace left before the version, or right after the flags
+ * where the header must end, makes it invalid. (Fields a later version adds
+ * after the flags may hold anything.)
  */
 function hasStrayWhitespace(raw: unknown): boolean {
-  return typeof raw === 'string' && raw.replace(/^[ \t]+|[ \t]+$/g, '') !== raw.trim();
+  if (typeof raw !== 'string') return false;
+  const header = raw.replace(/^[ \t]+|[ \t]+$/g, '');
+  if (header.trimStart() !== header) return true;
+  const end = header.trimEnd();
+  return end !== header && end.length === TRACEPARENT_LENGTH;
 }
 
 /**

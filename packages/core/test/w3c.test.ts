@@ -204,6 +204,10 @@ describe.each(BUILDS)('W3C tracestate and baggage rules (%s build)', (build) => 
         expect(trace.getSpanContext(extract({ traceparent, tracestate: 'a=1' }))).toBeUndefined();
       }
       expect(trace.getSpanContext(extract({ traceparent: ` ${TRACEPARENT}\t` }))?.traceId).toBe(TRACE_ID);
+      // A later version may add fields after the flags; W3C says to ignore them, whatever they hold.
+      const later = `cc-${TRACE_ID}-b7ad6b7169203331-01-what\u00a0ever\u00a0`;
+      expect(trace.getSpanContext(extract({ traceparent: later }))?.spanId).toBe('b7ad6b7169203331');
+      expect(trace.getSpanContext(extract({ traceparent: `cc${TRACEPARENT.slice(2)}\u00a0` }))).toBeUndefined();
       const mine = trace.setSpanContext(ROOT_CONTEXT, {
         traceId: 'f'.repeat(32),
         spanId: 'e'.repeat(16),
