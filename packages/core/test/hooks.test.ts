@@ -45,7 +45,10 @@ describe.each(BUILDS)('hooks that return a promise (%s build)', (build) => {
     ['spanName', { spanName: rejects }, 'spanName() returned no non-empty string'],
     ['ignore', { ignore: rejects }, 'ignore() returned object, not a boolean'],
   ])('an async %s that rejects is reported once, never unhandled', async (_name, options, message) => {
-    const tracer = new core.Tracer<object, object>('server', scope, { tracerProvider: otel.provider, ...options });
+    const tracer = new core.Tracer<object, object>('server', scope, {
+      tracerProvider: otel.provider,
+      ...options,
+    } as never);
     for (let i = 0; i < 3; i++) {
       if (tracer.ignores({})) continue;
       const { ctx, span } = tracer.start(ROOT_CONTEXT, 'HTTP', 'GET /', {}, core.recordGetter);
@@ -63,6 +66,7 @@ describe.each(BUILDS)('hooks that return a promise (%s build)', (build) => {
 
   test('a thenable whose then() throws is contained too', async () => {
     const hostile = {
+      // biome-ignore lint/suspicious/noThenProperty: a hostile thenable on purpose
       get then() {
         throw new Error('then getter');
       },

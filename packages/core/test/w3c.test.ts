@@ -168,6 +168,15 @@ describe.each(BUILDS)('W3C tracestate and baggage rules (%s build)', (build) => 
       expect(carrier.tracestate).toBe(header);
     });
 
+    test('a valid tracestate over 512 characters: OTel keeps whole members up to 512 (W3C lets it truncate)', () => {
+      const header = Array.from({ length: 20 }, (_, i) => `k${i}=${'v'.repeat(40)}`).join(',');
+      const kept = trace.getSpanContext(extract({ traceparent: TRACEPARENT, tracestate: header }))?.traceState;
+      const serialized = kept?.serialize() ?? '';
+      expect(serialized.length).toBeLessThanOrEqual(512);
+      expect(header.startsWith(serialized)).toBe(true);
+      expect(serialized.split(',').length).toBe(11);
+    });
+
     test('repeated tracestate headers: joined when valid together, dropped when not', () => {
       const ok = extract({ traceparent: TRACEPARENT, tracestate: ['a=1', 'b=2'] });
       expect(trace.getSpanContext(ok)?.traceState?.serialize()).toBe('a=1,b=2');

@@ -1,0 +1,75 @@
+import { context, propagation, type SpanKind, type SpanStatusCode, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import {
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
+
+/**
+ * A real SDK provider that records every span (AlwaysOn: an incoming
+ * unsampled parent does not hide the span), ended spans kept in memory by a
+ * SimpleSpanProcessor, and the AsyncLocalStorage context manager.
+ */
+export function recordingTracing() {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({
+    sampler: new AlwaysOnSampler(),
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  return {
+    provider,
+    exporter,
+    spans: (): ReadableSpan[] => exporter.getFinishedSpans(),
+    reset: () => exporter.reset(),
+    close: async () => {
+      await provider.shutdown();
+      context.disable();
+      trace.disable();
+      propagation.disable();
+    },
+  };
+}
+
+/** Waits until `find` returns spans (a span ends when its response closes, just after the client has it). */
+export async function until<T>(find: () => T | undefined, what: string, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = find();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+/** What the no-lost-spans check keeps of a span: small, so that tens of thousands fit. */
+export interface SpanRecord {
+  kind: SpanKind;
+  path: string;
+  status: SpanStatusCode;
+  message: string | undefined;
+}
+
+/** An exporter that keeps a small record of each span it is given (behind a SimpleSpanProcessor: one call per ended span). */
+export class RecordingExporter implements SpanExporter {
+  records: SpanRecord[] = [];
+
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    for (const span of spans) {
+      this.records.push({
+        kind: span.kind,
+        path: String(span.attributes['url.path'] ?? ''),
+        status: span.status.code,
+        message: span.status.message,
+      });
+    }
+    done({ code: ExportResultCode.SUCCESS });
+  }
+
+  async shutdown(): Promise<void> {}
+}
