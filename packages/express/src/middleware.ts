@@ -34,12 +34,13 @@ export function tracing<Req extends IncomingMessage = IncomingMessage, Res exten
 ): TracingMiddleware<Req, Res> {
   const server = new HttpServerTracing<Req, Res>({ scope: SCOPE, route: routeOf }, options);
   return function tracingMiddleware(req, res, next) {
-    extendAppPrototypes(req, res);
     const started = server.start(req, res, req, res);
     if (started === undefined) {
       next();
       return;
     }
+    // Only once a request of the app is traced: an untraced app stays as it was.
+    extendAppPrototypes(req, res);
     if (isTraced(started)) {
       context.with(started.ctx, next);
       return;
