@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { Express } from 'express';
+import type { Reply } from '../../../test/support/http';
 
 export type ExpressModule = typeof import('express');
 export type TracewireExpress = typeof import('@tracewire/express');
@@ -14,17 +15,7 @@ export const EXPRESSES: [string, ExpressModule][] = [
   ['Express 5', require('express5') as ExpressModule],
 ];
 
-export const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
-export const PARENT_ID = 'b7ad6b7169203331';
-export const TRACEPARENT = `00-${TRACE_ID}-${PARENT_ID}-01`;
-
-/** A W3C traceparent with ids derived from `n`, all distinct. */
-export function traceparentFor(n: number): { traceparent: string; traceId: string; spanId: string } {
-  // Zero-padded so that different n never give the same id.
-  const traceId = `a${(n + 1).toString(16).padStart(31, '0')}`;
-  const spanId = `b${(n + 1).toString(16).padStart(15, '0')}`;
-  return { traceparent: `00-${traceId}-${spanId}-01`, traceId, spanId };
-}
+export { PARENT_ID, type Reply, send, TRACE_ID, TRACEPARENT, traceparentFor } from '../../../test/support/http';
 
 const servers = new Set<http.Server>();
 
@@ -44,36 +35,6 @@ export async function closeAll(): Promise<void> {
   });
   servers.clear();
   await Promise.all(closing);
-}
-
-export interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-/** One request through Node's http client (so that agents and sockets are under the test's control). */
-export function send(
-  port: number,
-  path: string,
-  init: { method?: string; headers?: http.OutgoingHttpHeaders; body?: string; agent?: http.Agent } = {},
-): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port, path, method: init.method ?? 'GET', headers: init.headers, agent: init.agent },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          body += chunk;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(init.body);
-  });
 }
 
 /** What a client sees of a response, without the headers that vary between two runs. */

@@ -2,10 +2,11 @@ export { hostProcess } from '../../../test/support/process';
 
 // Shared by the Koa suites: both Koa majors, a server on 127.0.0.1, raw requests.
 import { once } from 'node:events';
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Span, Tracer, TracerProvider } from '@opentelemetry/api';
 import type KoaApplication from 'koa';
+import { type Reply, send } from '../../../test/support/http';
 
 export type KoaClass = typeof KoaApplication;
 export type KoaModule = typeof import('@tracewire/koa');
@@ -16,9 +17,7 @@ export const KOAS: [string, KoaClass][] = [
   ['Koa 3', require('koa3') as KoaClass],
 ];
 
-export const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
-export const PARENT_ID = 'b7ad6b7169203331';
-export const TRACEPARENT = `00-${TRACE_ID}-${PARENT_ID}-01`;
+export { PARENT_ID, TRACE_ID, TRACEPARENT } from '../../../test/support/http';
 
 /** A Koa app that does not log the errors it is made to throw. */
 export function quietApp(Koa: KoaClass): KoaApplication {
@@ -42,11 +41,7 @@ export async function close(server: http.Server): Promise<void> {
   await new Promise((resolve) => server.close(resolve));
 }
 
-export interface RawResponse {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
+export type RawResponse = Reply;
 
 /** One request through node:http, for what supertest cannot do (agents, aborts, broken streams). */
 export function get(
@@ -54,21 +49,7 @@ export function get(
   path: string,
   options: { headers?: http.OutgoingHttpHeaders; agent?: http.Agent } = {},
 ): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(
-      { host: '127.0.0.1', port: portOf(server), path, headers: options.headers, agent: options.agent },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          body += chunk;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-  });
+  return send(portOf(server), path, options);
 }
 
 /** Wraps a provider so that a test can count how often each span's end() is called. */
