@@ -4,6 +4,7 @@ import {
   BasicTracerProvider,
   InMemorySpanExporter,
   type ReadableSpan,
+  type Sampler,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 
@@ -11,9 +12,9 @@ import {
  * A real SDK tracer provider that keeps finished spans in memory, and the
  * AsyncLocalStorage context manager that the Node SDK registers in an app.
  */
-export function memoryTracing() {
+export function memoryTracing(options: { sampler?: Sampler } = {}) {
   const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const provider = new BasicTracerProvider({ ...options, spanProcessors: [new SimpleSpanProcessor(exporter)] });
   const contextManager = new AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(contextManager);
   return {

@@ -9,6 +9,7 @@ import net from 'node:net';
 import { Router } from '@koa/router';
 import type { TracerProvider } from '@opentelemetry/api';
 import type { NextFunction, Request, Response } from 'express';
+import { type Reply, send as sendRequest } from '../../support/http';
 
 export type Framework = 'express' | 'koa';
 export const FRAMEWORKS: Framework[] = ['express', 'koa'];
@@ -169,32 +170,11 @@ export async function startDownstream(): Promise<Served & { seen: Map<string, ht
   return { ...served, seen };
 }
 
-export interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
+export type { Reply };
 
 /** One request through Node's http client; repeated headers are sent as arrays of values. */
-export function send(
-  port: number,
-  path: string,
-  headers: http.OutgoingHttpHeaders = {},
-  agent?: http.Agent,
-): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, headers, agent }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        body += chunk;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
+export function send(port: number, path: string, headers: http.OutgoingHttpHeaders = {}, agent?: http.Agent) {
+  return sendRequest(port, path, { headers, agent });
 }
 
 /** Sends raw bytes on a new connection and returns everything the server wrote until it closed or went quiet. */

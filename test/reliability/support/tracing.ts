@@ -1,14 +1,7 @@
-import { context, propagation, type SpanKind, type SpanStatusCode, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import type { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
-import {
-  AlwaysOnSampler,
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  type ReadableSpan,
-  SimpleSpanProcessor,
-  type SpanExporter,
-} from '@opentelemetry/sdk-trace-base';
+import { AlwaysOnSampler, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { memoryTracing } from '../../support/otel';
 
 /**
  * A real SDK provider that records every span (AlwaysOn: an incoming
@@ -16,24 +9,7 @@ import {
  * SimpleSpanProcessor, and the AsyncLocalStorage context manager.
  */
 export function recordingTracing() {
-  const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({
-    sampler: new AlwaysOnSampler(),
-    spanProcessors: [new SimpleSpanProcessor(exporter)],
-  });
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  return {
-    provider,
-    exporter,
-    spans: (): ReadableSpan[] => exporter.getFinishedSpans(),
-    reset: () => exporter.reset(),
-    close: async () => {
-      await provider.shutdown();
-      context.disable();
-      trace.disable();
-      propagation.disable();
-    },
-  };
+  return memoryTracing({ sampler: new AlwaysOnSampler() });
 }
 
 /** Waits until `find` returns spans (a span ends when its response closes, just after the client has it). */
