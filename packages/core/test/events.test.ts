@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { context, createContextKey, ROOT_CONTEXT } from '@opentelemetry/api';
 import { BUILDS, load } from '../../../test/support/builds';
 import { memoryTracing } from '../../../test/support/otel';
@@ -67,5 +69,26 @@ describe.each(BUILDS)('bindEvents (%s build)', (build) => {
     expect(bound).toHaveLength(2);
     expect(bound[0]).toBe(thrown);
     expect(bound).toEqual(caught(false));
+  });
+
+  test('a finished request whose state refers back to its req and res is freed by a young-generation GC', () => {
+    // A request's holder refers to its emitters; kept in a WeakMap this was an
+    // ephemeron cycle that V8's scavenger cannot free, and every request's
+    // objects went to the old generation. Measured by what a few minor GCs promote.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as (options?: { type: 'minor' | 'major' }) => void;
+    const oldSpace = () => getHeapSpaceStatistics().find((s) => s.space_name === 'old_space')?.space_used_size ?? 0;
+    const bindMany = () => {
+      for (let i = 0; i < 2_000; i++) {
+        const emitter = Object.assign(new EventEmitter(), { payload: new Array(200).fill(i) });
+        core.bindEvents(emitter, { ctx: ROOT_CONTEXT, emitter } as { ctx: typeof ROOT_CONTEXT });
+      }
+    };
+    gc();
+    const before = oldSpace();
+    bindMany();
+    for (let i = 0; i < 3; i++) gc({ type: 'minor' });
+    // 2,000 emitters with their payloads are about 3.5 MB; none of it may survive.
+    expect(oldSpace() - before).toBeLessThan(1_000_000);
   });
 });
