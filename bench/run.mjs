@@ -9,13 +9,14 @@ import { parseArgs } from 'node:util';
 import { ask, load, nodeBinary, startChild, stopChild } from './lib/processes.mjs';
 import { median, table, writeBlock } from './lib/report.mjs';
 
-const VARIANTS = ['bare', 'tracewire', 'sdk', 'otlp', 'auto'];
+const VARIANTS = ['bare', 'tracewire', 'sdk', 'otlp', 'auto', 'minimal'];
 const LABELS = {
   bare: '1 bare (no tracing)',
   tracewire: '2 tracewire, no SDK',
   sdk: '3 tracewire + SDK (dropping exporter)',
   otlp: '4 tracewire + SDK + OTLP/HTTP export',
   auto: '5 OTel auto-instrumentation + SDK',
+  minimal: 'R reference: minimal OTel middleware + SDK (server span only)',
 };
 const SCENARIOS = { users: '/users/42', fetch: '/users/42/messages' };
 
@@ -39,13 +40,13 @@ const variants = values.variants.split(',');
 for (const v of variants) if (!VARIANTS.includes(v)) throw new Error(`--variants: unknown variant ${v}`);
 if (!variants.includes('bare')) throw new Error('--variants must include bare: ratios are taken against it');
 
-/** The variant 3 / variant 5 throughput ratio, median over rounds, when both ran. */
-function sdkOverAuto(results) {
+/** The variant 3 / `other` throughput ratio, median over rounds, when both ran. */
+function sdkOver(results, other, name) {
   const ratios = results
     .filter((r) => r.variant === 'sdk')
-    .map((r) => r.rps / (results.find((a) => a.round === r.round && a.variant === 'auto')?.rps ?? Number.NaN))
+    .map((r) => r.rps / (results.find((a) => a.round === r.round && a.variant === other)?.rps ?? Number.NaN))
     .filter(Number.isFinite);
-  return ratios.length ? ` Variant 3 / variant 5 throughput: ${median(ratios).toFixed(2)}.` : '';
+  return ratios.length ? ` Variant 3 / ${name} throughput: ${median(ratios).toFixed(2)}.` : '';
 }
 
 async function measure(node, framework, scenario, variant, shared) {
@@ -103,7 +104,7 @@ for (const major of values.node) {
           '',
           table(results, variants, LABELS),
           '',
-          `Medians of ${rounds} rounds.${sdkOverAuto(results)}`,
+          `Medians of ${rounds} rounds.${sdkOver(results, 'auto', 'variant 5')}${sdkOver(results, 'minimal', 'reference')}`,
           '',
         );
       }

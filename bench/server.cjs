@@ -22,24 +22,23 @@ if (variant === 'auto') {
     tracerProvider: provider,
     instrumentations: [new HttpInstrumentation(), instrumentation],
   });
-} else if (variant === 'sdk' || variant === 'otlp') {
+} else if (variant === 'sdk' || variant === 'otlp' || variant === 'minimal') {
   const { dropExporter, otlpExporter, registerSdk } = require('./sdk.cjs');
   provider = registerSdk(variant === 'sdk' ? dropExporter : otlpExporter(process.env.BENCH_OTLP_URL));
 }
 
 const traced = variant === 'tracewire' || variant === 'sdk' || variant === 'otlp';
 const fetch = traced ? require('@tracewire/fetch').traceFetch(globalThis.fetch) : globalThis.fetch;
+const middleware = traced
+  ? require(`@tracewire/${framework}`).tracing()
+  : variant === 'minimal'
+    ? require('./minimal.cjs')[framework]()
+    : undefined;
 const apps = require('./apps.cjs');
 const listen =
   framework === 'express'
-    ? apps.express(require('express5'), traced ? require('@tracewire/express').tracing() : undefined, fetch, downstream)
-    : apps.koa(
-        require('koa3'),
-        require('@koa/router'),
-        traced ? require('@tracewire/koa').tracing() : undefined,
-        fetch,
-        downstream,
-      );
+    ? apps.express(require('express5'), middleware, fetch, downstream)
+    : apps.koa(require('koa3'), require('@koa/router'), middleware, fetch, downstream);
 
 let cpu = process.cpuUsage();
 const server = listen(0, '127.0.0.1', () => process.send({ type: 'ready', port: server.address().port }));

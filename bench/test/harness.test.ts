@@ -29,13 +29,16 @@ describe('benchmark harness smoke run', () => {
       'Koa 3, `GET /users/42/messages` (one downstream fetch per request)',
     ]);
     for (const section of tables) {
-      const rows = section.split('\n').filter((line) => /^\| \d /.test(line));
-      expect(rows.map((row) => row.split('|')[1]?.trim().slice(0, 1))).toEqual(['1', '2', '3', '4', '5']);
+      const rows = section.split('\n').filter((line) => /^\| [\dR] /.test(line));
+      expect(rows.map((row) => row.split('|')[1]?.trim().slice(0, 1))).toEqual(['1', '2', '3', '4', '5', 'R']);
       for (const row of rows) {
         const cells = row.split('|').map((cell) => cell.trim());
         expect(Number(cells[2]?.replace(/,/g, ''))).toBeGreaterThan(0); // req/s
         expect(cells[7]).toBe('0'); // errors
       }
+      expect(section).toMatch(
+        /Variant 3 \/ variant 5 throughput: [\d.]+\. Variant 3 \/ reference throughput: [\d.]+\./,
+      );
     }
   }, 180_000);
 

@@ -29,8 +29,11 @@ function emitInContext(this: BoundEmitter, event: string | symbol, ...args: unkn
   const holder = this[kHolder];
   if (holder === undefined) return emit.call(this, event, ...args);
   const ctx = holder.ctx;
+  // Most events are emitted in the request's context already, or have no listener to run in it.
   const result =
-    context.active() === ctx ? emit.call(this, event, ...args) : context.with(ctx, emit, this, event, ...args);
+    context.active() === ctx || this.listenerCount(event) === 0
+      ? emit.call(this, event, ...args)
+      : context.with(ctx, emit, this, event, ...args);
   if (event === 'close' && holder.closed !== undefined) holder.closed(this);
   return result;
 }

@@ -2,6 +2,7 @@ import {
   type Attributes,
   type Context,
   INVALID_SPAN_CONTEXT,
+  isSpanContextValid,
   type Tracer as OtelTracer,
   type Span,
   SpanKind,
@@ -83,7 +84,8 @@ export class Tracer<Req = unknown, Res = unknown> {
       this.log.warn('start', 'starting a span failed; the request goes on untraced', error);
       return { ctx, span: NOOP_SPAN };
     }
-    ctx = trace.setSpan(ctx, span);
+    // A span that neither records nor belongs to a trace (no SDK registered) adds nothing to the context.
+    if (span.isRecording() || isSpanContextValid(span.spanContext())) ctx = trace.setSpan(ctx, span);
     if (!server) this.inject(ctx, carrier, access as TextMapSetter<C>);
     return { ctx, span };
   }
