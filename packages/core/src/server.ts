@@ -124,8 +124,10 @@ export class HttpServerTracing<Req, Res> {
     req: Req,
     res: Res,
   ): ServerRequest<Req, Res> | Context | undefined {
-    const parent = context.active();
     const headers = nodeReq.headers;
+    // No SDK and no trace headers: nothing to record or carry on, so touch nothing.
+    if (this.tracer.recordsNothing() && !this.tracer.carries(headers, nodeHeadersGetter)) return undefined;
+    const parent = context.active();
     if (this.tracer.ignores(req)) {
       if (!this.tracer.carries(headers, nodeHeadersGetter)) return undefined;
       return carryOn(nodeReq, nodeRes, this.tracer.extract(parent, headers, nodeHeadersGetter));

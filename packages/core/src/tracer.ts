@@ -4,11 +4,13 @@ import {
   INVALID_SPAN_CONTEXT,
   isSpanContextValid,
   type Tracer as OtelTracer,
+  ProxyTracerProvider,
   type Span,
   SpanKind,
   type TextMapGetter,
   type TextMapPropagator,
   type TextMapSetter,
+  type TracerProvider,
   trace,
 } from '@opentelemetry/api';
 import { ATTR_COMPONENT } from './attributes.js';
@@ -32,6 +34,8 @@ export interface StartedSpan {
 }
 
 const NOOP_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+// What the API's global provider delegates to until an SDK registers itself.
+const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
 
 /**
  * The Kratos tracer: a SERVER tracer extracts the parent from the carrier
@@ -44,6 +48,7 @@ export class Tracer<Req = unknown, Res = unknown> {
   readonly log: OnceLogger;
   readonly captureHeaders: { request: string[]; response: string[] };
   private readonly tracer: OtelTracer;
+  private readonly provider: TracerProvider;
   private readonly propagator: TextMapPropagator;
   private readonly options: TracingOptions<Req, Res>;
 
@@ -59,8 +64,17 @@ export class Tracer<Req = unknown, Res = unknown> {
     this.log = new OnceLogger(scope.name);
     this.captureHeaders = capturedHeaderNames(options as TracingOptions<never, never>);
     this.propagator = resolvePropagator(options.propagator);
-    const provider = options.tracerProvider ?? trace.getTracerProvider();
-    this.tracer = provider.getTracer(scope.name, scope.version);
+    this.provider = options.tracerProvider ?? trace.getTracerProvider();
+    this.tracer = this.provider.getTracer(scope.name, scope.version);
+  }
+
+  /**
+   * Whether no SDK is registered (yet): every span would be a no-op. Asked per
+   * request, since the SDK is often started after the middleware is made.
+   */
+  recordsNothing(): boolean {
+    const provider = this.provider;
+    return provider instanceof ProxyTracerProvider && provider.getDelegate() === NOOP_PROVIDER;
   }
 
   /** Starts a span; the server kind extracts the parent from `carrier` first, the client kind injects into it after. Never throws. */

@@ -14,10 +14,21 @@ async function startedFor(
   options: import('@tracewire/core').TracingOptions,
   headers: Record<string, string>,
 ): Promise<{ kind: 'none' | 'context' | 'traced'; traceId?: string }> {
-  const tracing = new core.HttpServerTracing<unknown, unknown>(
+  return startedWith(core, serverTracing(core, options), headers);
+}
+
+function serverTracing(core: Core, options: import('@tracewire/core').TracingOptions) {
+  return new core.HttpServerTracing<unknown, unknown>(
     { scope: { name: 'test', version: '0' }, route: () => undefined },
     options,
   );
+}
+
+async function startedWith(
+  core: Core,
+  tracing: import('@tracewire/core').HttpServerTracing<unknown, unknown>,
+  headers: Record<string, string>,
+): Promise<{ kind: 'none' | 'context' | 'traced'; traceId?: string }> {
   let result: { kind: 'none' | 'context' | 'traced'; traceId?: string } = { kind: 'none' };
   const server = http.createServer((req, res) => {
     const started = tracing.start(req, res, req, res);
@@ -46,6 +57,18 @@ describe.each(BUILDS)('HttpServerTracing.start (%s build)', (build) => {
   });
 
   test('no SDK and no trace headers: nothing to do, the adapter just calls next', async () => {
+    expect(await startedFor(core, {}, {})).toEqual({ kind: 'none' });
+  });
+
+  test('an SDK registered globally after the middleware was made traces from the next request on', async () => {
+    const tracing = serverTracing(core, {});
+    try {
+      expect(await startedWith(core, tracing, {})).toEqual({ kind: 'none' });
+      expect(trace.setGlobalTracerProvider(otel.provider)).toBe(true);
+      expect(await startedWith(core, tracing, {})).toMatchObject({ kind: 'traced' });
+    } finally {
+      trace.disable();
+    }
     expect(await startedFor(core, {}, {})).toEqual({ kind: 'none' });
   });
 
