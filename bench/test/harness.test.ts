@@ -55,6 +55,14 @@ describe('benchmark harness smoke run', () => {
     expect(cells[7]).toBe('0'); // dropped
   }, 70_000);
 
+  test('the cold-cache span benchmark runs', async () => {
+    const { stdout } = await run(process.execPath, ['bench/cold.mjs', '--spans', '100', '--sweep-mb', '1'], {
+      cwd: root,
+      timeout: 60_000,
+    });
+    expect(stdout).toMatch(/\| after a 1 MB memory sweep \| [\d,]+ \|/);
+  }, 70_000);
+
   test('the core micro-benchmark runs', async () => {
     const { stdout } = await run(process.execPath, ['bench/micro.mjs', '--time', '20'], { cwd: root, timeout: 60_000 });
     expect(stdout).toMatch(/\| SDK, incoming traceparent \| [\d,]+ \|/);
