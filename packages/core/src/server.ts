@@ -213,7 +213,9 @@ export class HttpServerTracing<Req, Res> {
         const route = request.route ?? this.route(request.req);
         const fallback = `${request.method} ${route ?? request.path}`;
         span.updateName(
-          this.tracer.name({ kind: 'server', method: request.method, path: request.path, route }, fallback),
+          this.tracer.renames
+            ? this.tracer.name({ kind: 'server', method: request.method, path: request.path, route }, fallback)
+            : fallback,
         );
         if (route !== undefined) span.setAttribute(ATTR_HTTP_ROUTE, route);
         for (const name of this.tracer.captureHeaders.response) {

@@ -179,6 +179,11 @@ export class Tracer<Req = unknown, Res = unknown> {
     }
   }
 
+  /** Whether a `spanName` option is set: callers build its `SpanNameInfo` only then, not on every request. */
+  get renames(): boolean {
+    return this.options.spanName !== undefined;
+  }
+
   /** The span name: `spanName(info)` when given and it returns a non-empty string, else `fallback`. */
   name(info: SpanNameInfo, fallback: string): string {
     const spanName = this.options.spanName;

@@ -47,7 +47,6 @@ export function traceFetch<F extends FetchFunction = typeof fetch>(fetchImpl?: F
   validateFetchOptions(impl, options);
   const tracer = new Tracer<FetchRequestInfo, Response>('client', SCOPE, options, EXTRA_OPTIONS);
   const propagateTo = options?.propagateTo;
-  const spanName = options?.spanName;
   const capture = tracer.captureHeaders;
 
   // Privacy first: only an explicit `true` sends trace headers.
@@ -106,7 +105,7 @@ export function traceFetch<F extends FetchFunction = typeof fetch>(fetchImpl?: F
       const path = url.pathname;
       const full = redactUrl(url);
       name = `${method} ${path}`;
-      if (spanName !== undefined) name = tracer.name({ kind: 'client', method, path, url: full }, name);
+      if (tracer.renames) name = tracer.name({ kind: 'client', method, path, url: full }, name);
       attributes = { [ATTR_HTTP_REQUEST_METHOD]: method, [ATTR_URL_FULL]: full };
       const host = hostOf(url);
       if (host !== '') attributes[ATTR_SERVER_ADDRESS] = host;

@@ -87,8 +87,10 @@ class TracedClientCall {
       if (tracer.ignores(info)) return undefined;
       // The caller's metadata object is never changed: it may be reused for other calls.
       const outgoing = metadata.clone();
-      const nameInfo: GrpcSpanNameInfo = { kind: 'client', path, service, method };
-      const name = tracer.name(nameInfo, path);
+      const nameInfo: GrpcSpanNameInfo | undefined = tracer.renames
+        ? { kind: 'client', path, service, method }
+        : undefined;
+      const name = nameInfo ? tracer.name(nameInfo, path) : path;
       const attributes: Attributes = { [ATTR_RPC_SYSTEM]: RPC_SYSTEM_GRPC, [ATTR_RPC_METHOD]: method };
       if (service !== '') attributes[ATTR_RPC_SERVICE] = service;
       const { ctx, span } = tracer.start(parent, COMPONENT_GRPC, name, outgoing, metadataSetter, attributes);

@@ -117,8 +117,10 @@ class TracedServerCall {
         this.ctx = tracer.extract(this.parent, metadata, metadataGetter);
         return;
       }
-      const nameInfo: GrpcSpanNameInfo = { kind: 'server', path, service, method };
-      const name = tracer.name(nameInfo, path);
+      const nameInfo: GrpcSpanNameInfo | undefined = tracer.renames
+        ? { kind: 'server', path, service, method }
+        : undefined;
+      const name = nameInfo ? tracer.name(nameInfo, path) : path;
       const attributes: Attributes = { [ATTR_RPC_SYSTEM]: RPC_SYSTEM_GRPC, [ATTR_RPC_METHOD]: method };
       if (service !== '') attributes[ATTR_RPC_SERVICE] = service;
       const { ctx, span } = tracer.start(this.parent, COMPONENT_GRPC, name, metadata, metadataGetter, attributes);
