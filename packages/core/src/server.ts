@@ -66,14 +66,15 @@ export function pathOf(url: string | undefined): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
-/** `host[:port]` from the Host header, IPv6 literals included. */
-function hostAndPort(host: string | undefined, secure: boolean): [string, number] | undefined {
-  if (!host) return undefined;
+/** `server.address` and `server.port` from the Host header, IPv6 literals included. */
+function recordServer(span: Span, host: string | undefined, secure: boolean): void {
+  if (!host) return;
   const bracket = host.startsWith('[') ? host.indexOf(']') : -1;
   const colon = host.indexOf(':', bracket + 1);
   const name = colon === -1 ? host : host.slice(0, colon);
-  const port = colon === -1 ? (secure ? 443 : 80) : Number(host.slice(colon + 1));
-  return [bracket === -1 ? name : name.slice(1, bracket), Number.isInteger(port) ? port : secure ? 443 : 80];
+  const port = colon === -1 ? Number.NaN : Number(host.slice(colon + 1));
+  span.setAttribute(ATTR_SERVER_ADDRESS, bracket === -1 ? name : name.slice(1, bracket));
+  span.setAttribute(ATTR_SERVER_PORT, Number.isInteger(port) ? port : secure ? 443 : 80);
 }
 
 function headerValues(value: string | string[] | number | undefined): string[] | undefined {
@@ -183,11 +184,7 @@ export class HttpServerTracing<Req, Res> {
 
   private recordRequest(span: Span, nodeReq: IncomingMessage, secure: boolean): void {
     const headers = nodeReq.headers;
-    const server = hostAndPort(headers.host, secure);
-    if (server) {
-      span.setAttribute(ATTR_SERVER_ADDRESS, server[0]);
-      span.setAttribute(ATTR_SERVER_PORT, server[1]);
-    }
+    recordServer(span, headers.host, secure);
     const socket = nodeReq.socket;
     if (socket?.remoteAddress) {
       span.setAttribute(ATTR_CLIENT_ADDRESS, socket.remoteAddress);

@@ -8,6 +8,7 @@ import {
   EXPRESSES,
   type ExpressModule,
   listen,
+  send,
   TRACE_ID,
   TRACEPARENT,
   type TracewireExpress,
@@ -97,6 +98,22 @@ describe.each(BUILDS)('@tracewire/express spans (%s build)', (build) => {
       expect(attributes['error.type']).toBeUndefined();
       // Neither the query string nor any body is recorded anywhere.
       expect(JSON.stringify([span!.name, attributes])).not.toMatch(/token|secret|\?/);
+    });
+
+    test('server.address and server.port come from the Host header: IPv6 literals, default and unreadable ports', async () => {
+      const { port } = await listen(nestedApp());
+      const cases: [string, string, number][] = [
+        ['example.com', 'example.com', 80],
+        ['example.com:8443', 'example.com', 8443],
+        ['[::1]:8080', '::1', 8080],
+        ['[::1]', '::1', 80],
+        ['example.com:x', 'example.com', 80],
+      ];
+      for (const [host] of cases) await send(port, '/a', { headers: { host } });
+      const spans = await waitForSpans(otel.spans, cases.length);
+      expect(spans.map((s) => [s.attributes['server.address'], s.attributes['server.port']])).toEqual(
+        cases.map(([, address, serverPort]) => [address, serverPort]),
+      );
     });
 
     test.each([
