@@ -4,7 +4,7 @@
 // escapes, and traceFetch forwards nothing from an invalid header.
 import http from 'node:http';
 import { isSpanContextValid, SpanKind } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import fc from 'fast-check';
 import { BUILDS, load } from '../support/builds';
 import {
