@@ -119,7 +119,8 @@ interface PrintedSpan {
   id: string;
   traceId: string;
   parentId: string | undefined;
-  kind: 'server' | 'client' | string;
+  /** 'server' or 'client'. */
+  kind: string;
 }
 
 /**
@@ -190,37 +191,41 @@ describe('Getting started', () => {
     );
     const origin = await new Promise<string>((done, fail) => {
       const timer = setTimeout(() => fail(new Error(`app.mjs printed no address in 15 s\n${stdout}${stderr}`)), 15_000);
-      const look = () => {
-        const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
-        if (match) {
-          clearTimeout(timer);
-          done(match[1]!);
-        }
+      const settle = (outcome: () => void) => {
+        clearTimeout(timer);
+        outcome();
       };
-      started.stdout!.on('data', look);
-      void exited.then(() => fail(new Error(`app.mjs exited before it listened\n${stdout}${stderr}`)));
+      started.stdout!.on('data', () => {
+        const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
+        if (match) settle(() => done(match[1]!));
+      });
+      void exited.then(() => settle(() => fail(new Error(`app.mjs exited before it listened\n${stdout}${stderr}`))));
     });
 
-    const response = await fetch(`${origin}/hello/world`);
-    expect(response.status).toBe(200);
-    expect(await response.text()).toContain('world');
+    try {
+      const response = await fetch(`${origin}/hello/world`);
+      expect(response.status).toBe(200);
+      expect(await response.text()).toContain('world');
 
-    started.kill('SIGTERM'); // the app closes the server, then flushes its spans
-    const { code, signal } = await exited;
-    expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: '' });
+      started.kill('SIGTERM'); // the app closes the server, then flushes its spans
+      expect(await exited).toEqual({ code: 0, signal: null });
 
-    const spans = printedSpans(stdout);
-    expect(spans).toHaveLength(3);
-    const outer = spans.find((span) => span.kind === 'server' && span.name === 'GET /hello/:name');
-    const client = spans.find((span) => span.kind === 'client');
-    const inner = spans.find((span) => span.kind === 'server' && span !== outer);
-    expect({ outer, client, inner }).toEqual({
-      outer: expect.objectContaining({ parentId: undefined }),
-      client: expect.objectContaining({ parentId: outer?.id }),
-      inner: expect.objectContaining({ name: expect.stringMatching(/^GET \/\S+$/), parentId: client?.id }),
-    });
-    expect(new Set(spans.map((span) => span.traceId))).toEqual(new Set([outer!.traceId]));
-    expect(outer!.traceId).toMatch(/^[0-9a-f]{32}$/);
-    expect(new Set(spans.map((span) => span.id)).size).toBe(3);
+      const spans = printedSpans(stdout);
+      expect(spans).toHaveLength(3);
+      const outer = spans.find((span) => span.kind === 'server' && span.name === 'GET /hello/:name');
+      const client = spans.find((span) => span.kind === 'client');
+      const inner = spans.find((span) => span.kind === 'server' && span !== outer);
+      expect({ outer, client, inner }).toEqual({
+        outer: expect.objectContaining({ parentId: undefined }),
+        client: expect.objectContaining({ parentId: outer?.id }),
+        inner: expect.objectContaining({ name: expect.stringMatching(/^GET \/\S+$/), parentId: client?.id }),
+      });
+      expect(outer!.traceId).toMatch(/^[0-9a-f]{32}$/);
+      expect(new Set(spans.map((span) => span.traceId))).toEqual(new Set([outer!.traceId]));
+      expect(new Set(spans.map((span) => span.id)).size).toBe(3);
+    } catch (error) {
+      if (error instanceof Error) error.message += `\n\napp.mjs printed:\n${stdout}${stderr}`;
+      throw error;
+    }
   }, 60_000);
 });
