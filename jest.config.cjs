@@ -5,8 +5,9 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>'],
   testMatch: ['**/test/**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
-  modulePathIgnorePatterns: ['<rootDir>/.*/dist/.*/package.json'],
+  // .cache/ holds scratch folders, e.g. the README snippets test/readme.test.ts writes.
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/.cache/'],
+  modulePathIgnorePatterns: ['<rootDir>/.*/dist/.*/package.json', '<rootDir>/.cache/'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }],
   },
