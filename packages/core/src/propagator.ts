@@ -5,13 +5,12 @@ import {
   type TextMapPropagator,
   type TextMapSetter,
 } from '@opentelemetry/api';
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { CompositePropagator, W3CBaggagePropagator } from '@opentelemetry/core';
+import { TraceContextPropagator } from './trace-context-propagator.js';
 
 /** W3C Trace Context + W3C Baggage: what Kratos falls back to when none is set. */
 export function defaultPropagator(): TextMapPropagator {
-  return new CompositePropagator({
-    propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
-  });
+  return new CompositePropagator({ propagators: [new TraceContextPropagator(), new W3CBaggagePropagator()] });
 }
 
 /**
