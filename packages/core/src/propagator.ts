@@ -5,12 +5,13 @@ import {
   type TextMapPropagator,
   type TextMapSetter,
 } from '@opentelemetry/api';
-import { CompositePropagator, W3CBaggagePropagator } from '@opentelemetry/core';
+import { BaggagePropagator } from './baggage-propagator.js';
+import { CompositePropagator } from './composite-propagator.js';
 import { TraceContextPropagator } from './trace-context-propagator.js';
 
 /** W3C Trace Context + W3C Baggage: what Kratos falls back to when none is set. */
 export function defaultPropagator(): TextMapPropagator {
-  return new CompositePropagator({ propagators: [new TraceContextPropagator(), new W3CBaggagePropagator()] });
+  return new CompositePropagator([new TraceContextPropagator(), new BaggagePropagator()]);
 }
 
 /**
