@@ -2,7 +2,7 @@ import { type Context, createContextKey } from '@opentelemetry/api';
 
 // The key OTel's `suppressTracing()` sets. API context keys are
 // `Symbol.for(description)`, so this is the same key without depending on
-// `@opentelemetry/core`: exporters suppress tracing so that their own
+// the SDK's core package: exporters suppress tracing so that their own
 // requests send no trace headers.
 const SUPPRESS_TRACING = createContextKey('OpenTelemetry SDK Context Key SUPPRESS_TRACING');
 
