@@ -5,21 +5,23 @@ import {
   type TextMapPropagator,
   type TextMapSetter,
 } from '@opentelemetry/api';
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { BaggagePropagator } from './baggage-propagator.js';
+import { CompositePropagator } from './composite-propagator.js';
+import { TraceContextPropagator } from './trace-context-propagator.js';
 
 /** The W3C `traceparent` and `tracestate` headers. */
 export function w3cTraceContextPropagator(): TextMapPropagator {
-  return new W3CTraceContextPropagator();
+  return new TraceContextPropagator();
 }
 
 /** The W3C `baggage` header. */
 export function w3cBaggagePropagator(): TextMapPropagator {
-  return new W3CBaggagePropagator();
+  return new BaggagePropagator();
 }
 
 /** Injects with every propagator, extracts with each in turn; the fields of all. */
 export function compositePropagator(propagators: TextMapPropagator[]): TextMapPropagator {
-  return new CompositePropagator({ propagators });
+  return new CompositePropagator(propagators);
 }
 
 /** W3C Trace Context + W3C Baggage: what Kratos falls back to when none is set. */
