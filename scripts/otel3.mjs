@@ -48,16 +48,24 @@ function retarget(file) {
   writeFileSync(file, `${JSON.stringify(manifest, null, 2)}\n`);
 }
 
-function run(bin, argv, node) {
+function run(bin, argv, node, hint) {
   const env = { ...process.env, PATH: `${dirname(node)}:${process.env.PATH}` };
   console.log(`+ (OTel 3.x, Node ${execFileSync(node, ['--version']).toString().trim()}) ${[bin, ...argv].join(' ')}`);
   const result = spawnSync(bin, argv, { cwd: tree, env, stdio: 'inherit' });
-  if (result.status !== 0) process.exit(result.status ?? 1);
+  if (result.status !== 0) {
+    if (hint) console.error(hint);
+    process.exit(result.status ?? 1);
+  }
 }
 
 const node24 = nodeBinary(24);
 copyWorkspace();
-run('npx', [...PNPM, 'install', update ? '--no-frozen-lockfile' : '--frozen-lockfile'], node24);
+run(
+  'npx',
+  [...PNPM, 'install', update ? '--no-frozen-lockfile' : '--frozen-lockfile'],
+  node24,
+  'otel3: if a package.json changed, refresh the 3.x lockfile: node scripts/otel3.mjs --update-lockfile',
+);
 if (update) {
   copyFileSync(join(tree, 'pnpm-lock.yaml'), lockfile);
   console.log('saved test/otel3/pnpm-lock.yaml');

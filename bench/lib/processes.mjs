@@ -1,7 +1,7 @@
 // Child processes of the bench: servers (IPC-driven), autocannon, and the
 // Node binary each server runs on.
 import { fork, spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -12,7 +12,7 @@ export { nodeBinary } from '../../scripts/node-binary.mjs';
 
 /** Forks a bench script on `node` and waits for its 'ready' message. */
 export function startChild(script, env, node = process.execPath) {
-  const child = fork(join(benchDir, script), [], {
+  const child = fork(resolve(benchDir, script), [], {
     execPath: node,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
