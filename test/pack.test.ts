@@ -66,11 +66,13 @@ async function startReceiver() {
 
 describe(`packed tarballs, installed with npm as the README says (OTel ${line}, API ${apiVersion}, Node ${process.versions.node})`, () => {
   let work: string;
+  // Plain npm, as a user runs it: without the npm_config_* settings pnpm passes down.
+  const userEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_config_/i.test(key)));
   const run = (command: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
     execFileSync(command, args, {
       cwd: work,
       encoding: 'utf8',
-      env: { ...process.env, ...env },
+      env: { ...userEnv, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
 
@@ -81,6 +83,7 @@ describe(`packed tarballs, installed with npm as the README says (OTel ${line}, 
         const out = execFileSync('npx', ['-y', 'pnpm@10.34.9', 'pack', '--pack-destination', work], {
           cwd: dir,
           encoding: 'utf8',
+          env: userEnv,
         });
         return [name, out.trim().split('\n').pop()!];
       }),
