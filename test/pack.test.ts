@@ -32,6 +32,11 @@ function readmeInstall(): string[] {
   return command.trim().split(/\s+/).slice(2);
 }
 
+interface Attribute {
+  key: string;
+  value: { stringValue?: string };
+}
+
 interface Span {
   name: string;
   kind: number;
@@ -43,9 +48,12 @@ interface Span {
 /** An OTLP/HTTP receiver that keeps every span it is sent (protobuf, the default, or JSON). */
 async function startReceiver() {
   const { otlpJsonFromProtobuf } = (await import('../examples/demo/src/otlp-proto.mjs')) as {
-    otlpJsonFromProtobuf(bytes: Uint8Array): { resourceSpans?: { scopeSpans?: { spans?: Span[] }[] }[] };
+    otlpJsonFromProtobuf(bytes: Uint8Array): {
+      resourceSpans?: { resource?: { attributes?: Attribute[] }; scopeSpans?: { spans?: Span[] }[] }[];
+    };
   };
   const spans: Span[] = [];
+  const resources: Record<string, unknown>[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -54,14 +62,18 @@ async function startReceiver() {
       const request = String(req.headers['content-type']).includes('protobuf')
         ? otlpJsonFromProtobuf(body)
         : JSON.parse(body.toString());
-      for (const rs of request.resourceSpans ?? [])
+      for (const rs of request.resourceSpans ?? []) {
+        resources.push(
+          Object.fromEntries((rs.resource?.attributes ?? []).map((a: Attribute) => [a.key, a.value.stringValue])),
+        );
         for (const ss of rs.scopeSpans ?? []) spans.push(...(ss.spans ?? []));
+      }
       res.writeHead(200, { 'content-type': String(req.headers['content-type']) }).end();
     });
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, spans, close: () => server.close() };
+  return { url: `http://127.0.0.1:${port}`, spans, resources, close: () => server.close() };
 }
 
 describe(`packed tarballs, installed with npm as the README says (OTel ${line}, API ${apiVersion}, Node ${process.versions.node})`, () => {
@@ -200,6 +212,10 @@ describe(`packed tarballs, installed with npm as the README says (OTel ${line}, 
         expect(koa.parentSpanId).toBe(client.spanId);
         // What crossed the wire: the W3C header naming the CLIENT span.
         expect(traceparent).toBe(`00-${client.traceId}-${client.spanId}-01`);
+        // The spans say they come from the app's SDK line, not from a copy of our own.
+        const sdkVersion = String(receiver.resources[0]?.['telemetry.sdk.version']);
+        expect(sdkVersion.startsWith(line === '2.x' ? '2.' : '3.')).toBe(true);
+        expect(receiver.resources[0]?.['service.name']).toBe('pack-check');
       } finally {
         receiver.close();
       }
