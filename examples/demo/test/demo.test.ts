@@ -1,8 +1,12 @@
 // Runs the demo as `pnpm demo` would (after `pnpm build`, hence --no-build)
 // and checks what it prints: three traces through user -> message service, the
-// second one failing in the message service, the third one over gRPC.
+// second one failing in the message service, the third one over gRPC, with
+// the message service's MongoDB commands (FerretDB) as spans, or in memory
+// without FerretDB and Go.
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 type ReceiverModule = typeof import('../src/receiver.mjs', { with: { 'resolution-mode': 'import' }});
 
@@ -10,6 +14,9 @@ const root = resolve(__dirname, '../../..');
 const main = resolve(__dirname, '../src/main.mjs');
 const TIMEOUT = 180_000;
 const LIST_MESSAGES = '/tracewire.example.MessageService/ListMessages';
+const { locateFerretDB } = require('../../../scripts/ferretdb.cjs') as typeof import('../../../scripts/ferretdb.cjs');
+// CI names the binary (the demo must then use it); elsewhere the demo builds it when Go is there.
+if (!locateFerretDB().found) console.warn('pnpm demo test: no FerretDB binary yet; the demo builds it if it can');
 
 /** The environment without any OTEL_* variable, plus `extra`. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -82,7 +89,8 @@ describe('pnpm demo', () => {
       const ids = printedTraceIds(stdout);
       expect(ids).toHaveLength(3);
       expect(new Set(ids).size).toBe(3);
-      expect(stdout).toContain('the receiver got 9 spans in 3 traces');
+      expect(stdout).toMatch(/messages in FerretDB on mongodb:\/\/127\.0\.0\.1:\d+\//);
+      expect(stdout).toContain('the receiver got 12 spans in 3 traces');
       expect(stdout).toMatch(/GET \/users\/42\/messages\?count=3 -> 200 User 42 with 3 messages/);
       expect(stdout).toMatch(/GET \/users\/0\/messages\?count=3 -> 502/);
       expect(stdout).toMatch(/GET \/users\/42\/messages-grpc\?count=3 -> 200 User 42 with 3 messages/);
@@ -93,6 +101,9 @@ describe('pnpm demo', () => {
         { depth: 0, service: 'user-service', name: 'GET /users/:id/messages', kind: 'SERVER', error: undefined },
         { depth: 1, service: 'user-service', name: 'GET /messages/42', kind: 'CLIENT', error: undefined },
         { depth: 2, service: 'message-service', name: 'GET /messages/:userId', kind: 'SERVER', error: undefined },
+        // The first read of user 42: the mailbox finds nothing, then inserts the messages.
+        { depth: 3, service: 'message-service', name: 'find messages', kind: 'CLIENT', error: undefined },
+        { depth: 3, service: 'message-service', name: 'insert messages', kind: 'CLIENT', error: undefined },
       ]);
 
       expect(failed?.traceId).toBe(ids[1]);
@@ -120,7 +131,32 @@ describe('pnpm demo', () => {
         { depth: 0, service: 'user-service', name: 'GET /users/:id/messages-grpc', kind: 'SERVER', error: undefined },
         { depth: 1, service: 'user-service', name: LIST_MESSAGES, kind: 'CLIENT', error: undefined },
         { depth: 2, service: 'message-service', name: LIST_MESSAGES, kind: 'SERVER', error: undefined },
+        { depth: 3, service: 'message-service', name: 'find messages', kind: 'CLIENT', error: undefined },
       ]);
+    },
+    TIMEOUT,
+  );
+
+  test(
+    'without FerretDB and without Go to build it: the messages stay in memory, and the traces have no MongoDB spans',
+    async () => {
+      // No go on /usr/bin:/bin, and an empty cache: no binary to find and none to build.
+      const cache = mkdtempSync(join(tmpdir(), 'tracewire-demo-cache-'));
+      try {
+        const env = cleanEnv({ PATH: '/usr/bin:/bin', XDG_CACHE_HOME: cache });
+        delete env.FERRETDB_BIN;
+        const { code, stdout, stderr } = await runDemo(env);
+        if (code !== 0) throw new Error(`demo exited ${code}\n${stdout}\n${stderr}`);
+        expect(stdout).toContain('no FerretDB and no Go to build it');
+        expect(stdout).toContain('messages in memory');
+        expect(stdout).toContain('the receiver got 9 spans in 3 traces');
+        expect(stdout).toMatch(/GET \/users\/42\/messages\?count=3 -> 200 User 42 with 3 messages/);
+        const rows = waterfalls(stdout).flatMap((waterfall) => waterfall.rows);
+        expect(rows).toHaveLength(9);
+        expect(rows.filter((row) => row.name.endsWith(' messages'))).toEqual([]);
+      } finally {
+        rmSync(cache, { recursive: true, force: true });
+      }
     },
     TIMEOUT,
   );
@@ -143,22 +179,25 @@ describe('pnpm demo', () => {
             .trace(id as string)
             .map((span) => `${span.service} ${span.kind} ${span.name}`)
             .sort();
-        for (const [id, userId] of [
-          [ids[0], '42'],
-          [ids[1], '0'],
-        ]) {
-          expect(spansOf(id)).toEqual([
-            'message-service SERVER GET /messages/:userId',
-            `user-service CLIENT GET /messages/${userId}`,
-            'user-service SERVER GET /users/:id/messages',
-          ]);
-        }
+        expect(spansOf(ids[0])).toEqual([
+          'message-service CLIENT find messages',
+          'message-service CLIENT insert messages',
+          'message-service SERVER GET /messages/:userId',
+          'user-service CLIENT GET /messages/42',
+          'user-service SERVER GET /users/:id/messages',
+        ]);
+        expect(spansOf(ids[1])).toEqual([
+          'message-service SERVER GET /messages/:userId',
+          'user-service CLIENT GET /messages/0',
+          'user-service SERVER GET /users/:id/messages',
+        ]);
         expect(spansOf(ids[2])).toEqual([
+          'message-service CLIENT find messages',
           `message-service SERVER ${LIST_MESSAGES}`,
           `user-service CLIENT ${LIST_MESSAGES}`,
           'user-service SERVER GET /users/:id/messages-grpc',
         ]);
-        expect(backend.spans).toHaveLength(9);
+        expect(backend.spans).toHaveLength(12);
       } finally {
         await backend.close();
       }
