@@ -7,6 +7,13 @@ import { join, resolve } from 'node:path';
 import { JAEGER, Jaeger, type JaegerSpan, type JaegerTag, type JaegerTrace, locateJaeger, tag } from './jaeger';
 import { Service } from './services';
 
+type FerretModule = typeof import('../../scripts/ferretdb.cjs');
+type FerretDB = Awaited<ReturnType<FerretModule['startFerretDB']>>;
+const { locateFerretDB, startFerretDB } = require('../../scripts/ferretdb.cjs') as FerretModule;
+// FERRETDB_BIN set (CI) and missing: this throws, and the run fails.
+const ferretdb = locateFerretDB();
+if (!ferretdb.found) console.warn(`end-to-end MongoDB test skipped: ${ferretdb.reason}`);
+
 const located = locateJaeger();
 if (!located.found) {
   console.warn(`end-to-end tests against Jaeger skipped: ${located.reason}`);
@@ -240,6 +247,77 @@ describeJaeger('Jaeger v2 on loopback', () => {
       const { userServer } = threeSpans(trace, exporter);
       expect(userServer.references).toEqual([{ refType: 'CHILD_OF', traceID: traceId, spanID: parentId }]);
     });
+  });
+
+  describe('the message service with its messages in MongoDB (FerretDB), exporting OTLP/HTTP', () => {
+    const services: Service[] = [];
+    let database: FerretDB | undefined;
+    let userService: string;
+
+    beforeAll(async () => {
+      if (!ferretdb.found) return;
+      database = await startFerretDB(ferretdb.bin);
+      const env = { ...EXPORTERS[0]!.env, OTEL_BSP_SCHEDULE_DELAY: '100' };
+      const message = await Service.start('message-service', { ...env, MONGODB_URL: database.url });
+      services.push(message.service);
+      const user = await Service.start('user-service', {
+        ...env,
+        MESSAGE_SERVICE_URL: message.url,
+        MESSAGE_SERVICE_GRPC: message.grpc!,
+      });
+      services.push(user.service);
+      userService = user.url;
+    }, 40_000);
+
+    afterAll(async () => {
+      await Promise.all(services.map((service) => service.stop()));
+      await database?.stop();
+    }, 30_000);
+
+    (ferretdb.found ? test : test.skip)(
+      "a user's first read: find and insert are CLIENT spans of the message service's server span, with the database tags",
+      async () => {
+        const response = await fetch(`${userService}/users/42/messages?count=2`);
+        expect(response.status).toBe(200);
+        const trace = await jaeger.trace(response.headers.get('x-trace-id')!, 5);
+        const serviceOf = (span: JaegerSpan) => trace.processes[span.processID]?.serviceName;
+        expect(trace.spans).toHaveLength(5);
+        const messageServer = trace.spans.find((span) => span.operationName === 'GET /messages/:userId')!;
+        const commands = trace.spans
+          .filter((span) => tag(span.tags, 'component') === 'mongodb')
+          .sort((a, b) => a.startTime - b.startTime);
+        expect(commands.map((span) => span.operationName)).toEqual(['find messages', 'insert messages']);
+        for (const span of commands) {
+          expect(serviceOf(span)).toBe('message-service');
+          expect(span.references).toEqual([
+            { refType: 'CHILD_OF', traceID: trace.traceID, spanID: messageServer.spanID },
+          ]);
+          expect(tags(span)).toMatchObject({
+            'span.kind': 'client',
+            'otel.scope.name': '@tracewire/mongodb',
+            'db.system.name': 'mongodb',
+            'db.namespace': 'messages',
+            'db.collection.name': 'messages',
+            'db.operation.name': span.operationName.split(' ')[0],
+            'server.address': '127.0.0.1',
+            'server.port': database!.port,
+          });
+          expect(tag(span.tags, 'db.query.text')).toBeUndefined();
+          expect(status(span)).toEqual(UNSET);
+          // A real duration, inside the server span's.
+          expect(span.duration).toBeGreaterThan(0);
+          expect(span.startTime).toBeGreaterThanOrEqual(messageServer.startTime);
+          expect(span.startTime + span.duration).toBeLessThanOrEqual(messageServer.startTime + messageServer.duration);
+        }
+        // The second read finds the messages: one find, no insert.
+        const again = await fetch(`${userService}/users/42/messages-grpc?count=2`);
+        expect(again.status).toBe(200);
+        const second = await jaeger.trace(again.headers.get('x-trace-id')!, 4);
+        expect(
+          second.spans.filter((span) => tag(span.tags, 'component') === 'mongodb').map((s) => s.operationName),
+        ).toEqual(['find messages']);
+      },
+    );
   });
 });
 
