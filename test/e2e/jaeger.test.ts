@@ -75,6 +75,21 @@ const EXPORTERS: Exporter[] = [
   },
 ];
 
+/** Starts the message service (with `messageEnv` on top) and the user service calling it; resolves with the user service's URL. */
+async function startBoth(services: Service[], exporterEnv: Record<string, string>, messageEnv = {}): Promise<string> {
+  // A short batch delay so spans reach Jaeger within the test, not after 5 s.
+  const env = { ...exporterEnv, OTEL_BSP_SCHEDULE_DELAY: '100' };
+  const message = await Service.start('message-service', { ...env, ...messageEnv });
+  services.push(message.service);
+  const user = await Service.start('user-service', {
+    ...env,
+    MESSAGE_SERVICE_URL: message.url,
+    MESSAGE_SERVICE_GRPC: message.grpc!,
+  });
+  services.push(user.service);
+  return user.url;
+}
+
 describeJaeger('Jaeger v2 on loopback', () => {
   let jaeger: Jaeger;
   // Jest names each test only when it runs a single file; a full run prints
@@ -128,17 +143,7 @@ describeJaeger('Jaeger v2 on loopback', () => {
     let userService: string;
 
     beforeAll(async () => {
-      // A short batch delay so spans reach Jaeger within the test, not after 5 s.
-      const env = { ...exporter.env, OTEL_BSP_SCHEDULE_DELAY: '100' };
-      const message = await Service.start('message-service', env);
-      services.push(message.service);
-      const user = await Service.start('user-service', {
-        ...env,
-        MESSAGE_SERVICE_URL: message.url,
-        MESSAGE_SERVICE_GRPC: message.grpc!,
-      });
-      services.push(user.service);
-      userService = user.url;
+      userService = await startBoth(services, exporter.env);
     }, 40_000);
 
     afterAll(async () => {
@@ -257,16 +262,7 @@ describeJaeger('Jaeger v2 on loopback', () => {
     beforeAll(async () => {
       if (!ferretdb.found) return;
       database = await startFerretDB(ferretdb.bin);
-      const env = { ...EXPORTERS[0]!.env, OTEL_BSP_SCHEDULE_DELAY: '100' };
-      const message = await Service.start('message-service', { ...env, MONGODB_URL: database.url });
-      services.push(message.service);
-      const user = await Service.start('user-service', {
-        ...env,
-        MESSAGE_SERVICE_URL: message.url,
-        MESSAGE_SERVICE_GRPC: message.grpc!,
-      });
-      services.push(user.service);
-      userService = user.url;
+      userService = await startBoth(services, EXPORTERS[0]!.env, { MONGODB_URL: database.url });
     }, 40_000);
 
     afterAll(async () => {
