@@ -96,12 +96,12 @@ function recording(span: Span, tracer: CommandTracer): boolean {
  */
 export function traceMongoClient(client: MongoClientLike, options?: MongoTracingOptions): () => void {
   validateMongoOptions(client, options);
-  enableMonitoring(client);
   if (traced.has(client)) {
     throw new Error(
       'tracewire: this MongoClient is traced already; call the untrace() that traceMongoClient returned first',
     );
   }
+  enableMonitoring(client);
   const tracer: CommandTracer = new Tracer(
     'client',
     SCOPE,
@@ -160,9 +160,11 @@ export function traceMongoClient(client: MongoClientLike, options?: MongoTracing
         [ATTR_DB_OPERATION_NAME]: operation,
       };
       if (collection !== undefined) attributes[ATTR_DB_COLLECTION_NAME] = collection;
-      const server = serverOf(String(event.address));
-      attributes[ATTR_SERVER_ADDRESS] = server.address;
-      if (server.port !== undefined) attributes[ATTR_SERVER_PORT] = server.port;
+      if (typeof event.address === 'string') {
+        const server = serverOf(event.address);
+        attributes[ATTR_SERVER_ADDRESS] = server.address;
+        if (server.port !== undefined) attributes[ATTR_SERVER_PORT] = server.port;
+      }
       if (withText && !isRedacted(operation, command)) {
         attributes[ATTR_DB_QUERY_TEXT] = queryText(operation, collection, command);
       }
@@ -199,14 +201,18 @@ export function traceMongoClient(client: MongoClientLike, options?: MongoTracing
   const onSucceeded = (event: SucceededEvent): void => settle(event, succeededFailure, succeededOutcome);
   const onFailed = (event: FailedEvent): void => settle(event, failedFailure, failedOutcome);
 
-  // On close the driver fails the commands it still had; what is left after
-  // that turn never gets an end event.
+  // On close the driver fails the commands it still had; those of them left
+  // after that turn never get an end event. A command started after the close
+  // (the client connected again) is not one of them.
   const onClosed = (): void => {
+    if (inFlight.size === 0) return;
+    const open = [...inFlight.keys()];
     setImmediate(() => {
       try {
-        for (const entry of [...inFlight.values()]) end(entry, CLOSED, undefined);
-        inFlight.clear();
-        if (stopped) detach();
+        for (const requestId of open) {
+          const entry = take(requestId);
+          if (entry !== undefined) end(entry, CLOSED, undefined);
+        }
       } catch (error) {
         tracer.log.warn('topologyClosed', 'ending the spans of unfinished commands failed', error);
       }

@@ -48,6 +48,17 @@ describe.each(BUILDS)('@tracewire/mongodb with a stand-in client (%s build)', (b
     expect(insert?.attributes['error.type']).toBe('_OTHER');
   });
 
+  test('a command started after the close (the client connected again) is not ended by it', async () => {
+    const { client } = traced();
+    client.started('find');
+    client.emit('topologyClosed', {});
+    const after = client.started('insert');
+    await wait(5);
+    expect(otel.spans().map((span) => span.name)).toEqual(['find messages']);
+    client.succeeded(after);
+    expect(otel.spans()[1]?.status.code).toBe(SpanStatusCode.UNSET);
+  });
+
   test(`at most MAX_IN_FLIGHT commands are in flight: the oldest is ended to make room, once`, () => {
     expect(pkg.MAX_IN_FLIGHT).toBe(1024);
     const { client } = traced();
