@@ -6,6 +6,7 @@ export { bindEvents, bindEventsOnPrototype, type ContextHolder } from './events.
 export { type TraceIds, traceIds } from './ids.js';
 export { describe, type SpanNameInfo, type TracingOptions, validateOptions } from './options.js';
 export { defaultPropagator, resolvePropagator } from './propagator.js';
+export { isRecording } from './recording.js';
 export {
   HttpServerTracing,
   isTraced,

@@ -1,5 +1,12 @@
 import { type Attributes, type Context, context, type Span } from '@opentelemetry/api';
-import { ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT, type SpanNameInfo, Tracer, type TracingOptions } from '@tracewire/core';
+import {
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  isRecording,
+  type SpanNameInfo,
+  Tracer,
+  type TracingOptions,
+} from '@tracewire/core';
 import {
   ATTR_DB_COLLECTION_NAME,
   ATTR_DB_NAMESPACE,
@@ -76,16 +83,6 @@ const failedOutcome = (event: FailedEvent): MongoCommandOutcome => ({
 // A client is traced once: a second set of listeners would make every span twice.
 const traced = new WeakSet<object>();
 
-/** `span.isRecording()`, false when a broken span throws. */
-function recording(span: Span, tracer: CommandTracer): boolean {
-  try {
-    return span.isRecording();
-  } catch (error) {
-    tracer.log.warn('isRecording', 'span.isRecording() threw; the span is treated as not recording', error);
-    return false;
-  }
-}
-
 /**
  * Traces a MongoClient (driver 6.x or 7.x) through its own command monitoring:
  * one CLIENT span per command, from `commandStarted` to `commandSucceeded` or
@@ -116,7 +113,7 @@ export function traceMongoClient(client: MongoClientLike, options?: MongoTracing
 
   function end(entry: InFlight, failure: Failure | undefined, outcome: MongoCommandOutcome | undefined): void {
     const { ctx, span } = entry;
-    if (recording(span, tracer)) {
+    if (isRecording(span, tracer)) {
       if (outcome !== undefined) tracer.responseHook(span, outcome);
       if (failure !== undefined) {
         try {
@@ -169,7 +166,7 @@ export function traceMongoClient(client: MongoClientLike, options?: MongoTracing
         attributes[ATTR_DB_QUERY_TEXT] = queryText(operation, collection, command);
       }
       const started = tracer.start(context.active(), COMPONENT_MONGODB, name, undefined, undefined, attributes);
-      if (info !== undefined && recording(started.span, tracer)) tracer.requestHook(started.span, info);
+      if (info !== undefined && isRecording(started.span, tracer)) tracer.requestHook(started.span, info);
       if (inFlight.size >= MAX_IN_FLIGHT) {
         const [oldest, entry] = inFlight.entries().next().value as [number, InFlight];
         inFlight.delete(oldest);
