@@ -2,7 +2,7 @@
 // emits the driver's command events: end events that never come, more
 // commands in flight than the bound, end events twice, redacted commands,
 // and events of odd shapes. Through the CJS and the ESM build.
-import { diag, SpanStatusCode } from '@opentelemetry/api';
+import { diag, SpanStatusCode, trace } from '@opentelemetry/api';
 import { BUILDS, load } from '../../../test/support/builds';
 import { memoryTracing } from '../../../test/support/otel';
 import { FakeClient, type Pkg, wait } from './helpers';
@@ -226,6 +226,23 @@ describe.each(BUILDS)('@tracewire/mongodb with a stand-in client (%s build)', (b
       expect(() => client.emit('commandStarted', event)).not.toThrow();
       expect(() => client.emit('commandSucceeded', event)).not.toThrow();
       expect(() => client.emit('commandFailed', event)).not.toThrow();
+    }
+  });
+
+  test('without tracerProvider, the global provider is used once an SDK registers it, even after traceMongoClient', () => {
+    const client = new FakeClient();
+    const untrace = pkg.traceMongoClient(client);
+    client.succeeded(client.started('ping', { ping: 1 }));
+    expect(otel.spans()).toEqual([]);
+    trace.setGlobalTracerProvider(otel.provider);
+    try {
+      client.succeeded(client.started('find'));
+      expect(otel.spans().map((span) => [span.name, span.instrumentationScope.name])).toEqual([
+        ['find messages', '@tracewire/mongodb'],
+      ]);
+    } finally {
+      trace.disable();
+      untrace();
     }
   });
 
