@@ -15,8 +15,12 @@ const main = resolve(__dirname, '../src/main.mjs');
 const TIMEOUT = 180_000;
 const LIST_MESSAGES = '/tracewire.example.MessageService/ListMessages';
 const { locateFerretDB } = require('../../../scripts/ferretdb.cjs') as typeof import('../../../scripts/ferretdb.cjs');
-// CI names the binary (the demo must then use it); elsewhere the demo builds it when Go is there.
-if (!locateFerretDB().found) console.warn('pnpm demo test: no FerretDB binary yet; the demo builds it if it can');
+// CI names the binary (FERRETDB_BIN: missing, this throws). Elsewhere, without
+// it, the runs that show the MongoDB spans are skipped (the demo would spend
+// minutes building it), and the in-memory run still runs.
+const ferretdb = locateFerretDB();
+if (!ferretdb.found) console.warn(`pnpm demo tests with FerretDB skipped: ${ferretdb.reason}`);
+const testWithFerretDB = ferretdb.found ? test : test.skip;
 
 /** The environment without any OTEL_* variable, plus `extra`. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -80,7 +84,7 @@ function printedTraceIds(stdout: string): string[] {
 }
 
 describe('pnpm demo', () => {
-  test(
+  testWithFerretDB(
     'prints the traces of a working request, a failing one and a gRPC one as waterfalls, then exits 0',
     async () => {
       const { code, stdout, stderr } = await runDemo(cleanEnv());
@@ -161,7 +165,7 @@ describe('pnpm demo', () => {
     TIMEOUT,
   );
 
-  test(
+  testWithFerretDB(
     'with OTEL_EXPORTER_OTLP_ENDPOINT set, sends the spans there and prints the trace ids',
     async () => {
       const { startReceiver } = (await import('../src/receiver.mjs')) as ReceiverModule;
