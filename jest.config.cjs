@@ -5,8 +5,10 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>'],
   testMatch: ['**/test/**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
-  modulePathIgnorePatterns: ['<rootDir>/.*/dist/.*/package.json'],
+  // .cache/ holds scratch folders, e.g. the README snippets test/readme.test.ts
+  // writes; .otel3/ is the OTel 3.x copy of the workspace (scripts/otel3.mjs).
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/.cache/', '<rootDir>/.otel3/'],
+  modulePathIgnorePatterns: ['<rootDir>/.*/dist/.*/package.json', '<rootDir>/.cache/', '<rootDir>/.otel3/'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }],
   },

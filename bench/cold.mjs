@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 
 const require = createRequire(import.meta.url);
-const { BasicTracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base');
+const { TracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-trace');
 const { SpanKind } = require('@opentelemetry/api');
 const { dropExporter } = require('./sdk.cjs');
 
@@ -13,7 +13,9 @@ const { values } = parseArgs({
   options: { 'sweep-mb': { type: 'string', default: '1,4,16' }, spans: { type: 'string', default: '3000' } },
 });
 const spans = Number(values.spans);
-const tracer = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(dropExporter)] }).getTracer('bench');
+const tracer = new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter: dropExporter })] }).getTracer(
+  'bench',
+);
 const sizes = values['sweep-mb'].split(',').map(Number);
 const memory = new Uint8Array(Math.max(...sizes) << 20);
 let sink = 0;

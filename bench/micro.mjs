@@ -7,14 +7,14 @@ import { writeBlock } from './lib/report.mjs';
 
 const require = createRequire(import.meta.url);
 const { ROOT_CONTEXT } = require('@opentelemetry/api');
-const { BasicTracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base');
+const { TracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-trace');
 const { Tracer, nodeHeadersGetter } = require('@tracewire/core');
 const { dropExporter } = require('./sdk.cjs');
 
 const { values } = parseArgs({ options: { out: { type: 'string' }, time: { type: 'string', default: '1000' } } });
 const scope = { name: 'bench', version: '0' };
-const sdk = new BasicTracerProvider({
-  spanProcessors: [new BatchSpanProcessor(dropExporter, { maxQueueSize: 100_000 })],
+const sdk = new TracerProvider({
+  spanProcessors: [new BatchSpanProcessor({ exporter: dropExporter, maxQueueSize: 100_000 })],
 });
 const noSdk = new Tracer('server', scope);
 const withSdk = new Tracer('server', scope, { tracerProvider: sdk });

@@ -14,7 +14,7 @@ import { median, writeBlock } from './lib/report.mjs';
 const require = createRequire(import.meta.url);
 const { context } = require('@opentelemetry/api');
 const { AsyncLocalStorageContextManager } = require('@opentelemetry/context-async-hooks');
-const { BasicTracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base');
+const { BatchSpanProcessor, TracerProvider } = require('@opentelemetry/sdk-trace');
 const { MongoClient } = require('mongodb7');
 const { traceMongoClient } = require('@tracewire/mongodb');
 const { Tracer } = require('@tracewire/core');
@@ -34,8 +34,8 @@ const ROUNDS = Number(values.rounds);
 const CONCURRENCY = 8;
 
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-const sdk = new BasicTracerProvider({
-  spanProcessors: [new BatchSpanProcessor(dropExporter, { maxQueueSize: 100_000 })],
+const sdk = new TracerProvider({
+  spanProcessors: [new BatchSpanProcessor({ exporter: dropExporter, maxQueueSize: 100_000 })],
 });
 
 const VARIANTS = [

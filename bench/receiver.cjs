@@ -1,20 +1,25 @@
-// An OTLP/HTTP JSON receiver on loopback that only counts the spans it gets.
+// An OTLP/HTTP receiver on loopback (protobuf or JSON) that only counts the spans it gets.
 'use strict';
 
 const http = require('node:http');
+
+const decoder = import('../examples/demo/src/otlp-proto.mjs');
 
 let spans = 0;
 const server = http.createServer((req, res) => {
   const chunks = [];
   req.on('data', (chunk) => chunks.push(chunk));
-  req.on('end', () => {
+  req.on('end', async () => {
     try {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      const protobuf = String(req.headers['content-type']).startsWith('application/x-protobuf');
+      const bytes = Buffer.concat(chunks);
+      const body = protobuf ? (await decoder).otlpJsonFromProtobuf(bytes) : JSON.parse(bytes.toString('utf8'));
       for (const resource of body.resourceSpans ?? []) {
         for (const scope of resource.scopeSpans ?? []) spans += scope.spans?.length ?? 0;
       }
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{}');
+      // An empty ExportTraceServiceResponse, in the request's encoding.
+      res.writeHead(200, { 'content-type': protobuf ? 'application/x-protobuf' : 'application/json' });
+      res.end(protobuf ? undefined : '{}');
     } catch {
       res.writeHead(400);
       res.end();

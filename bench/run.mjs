@@ -3,21 +3,34 @@
 //
 //   node bench/run.mjs [--node 20] [--node 24] [--duration 10] [--rounds 3]
 //                      [--connections 50] [--warmup 2] [--frameworks express,koa]
-//                      [--scenarios users,fetch] [--out docs/benchmarks.md]
+//                      [--scenarios users,fetch] [--otel3] [--out docs/benchmarks.md]
+//
+// --otel3: on Node 22 and later, every variant with an SDK runs a second time
+// on OpenTelemetry JS 3.x (the copy of the workspace scripts/otel3.mjs makes),
+// interleaved with the 2.x ones in the same rounds.
+import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ask, load, nodeBinary, startChild, stopChild } from './lib/processes.mjs';
 import { median, table, writeBlock } from './lib/report.mjs';
 
-const VARIANTS = ['bare', 'tracewire', 'sdk', 'otlp', 'auto', 'minimal'];
+const VARIANTS = ['bare', 'tracewire', 'sdk', 'otlp', 'auto', 'minimal', 'minimal-otlp'];
 const LABELS = {
   bare: '1 bare (no tracing)',
   tracewire: '2 tracewire, no SDK',
   sdk: '3 tracewire + SDK (dropping exporter)',
   otlp: '4 tracewire + SDK + OTLP/HTTP export',
-  auto: '5 OTel auto-instrumentation + SDK',
-  minimal: 'R reference: minimal OTel middleware + SDK (server span only)',
+  auto: '5 OTel auto-instrumentation + SDK (dropping exporter)',
+  minimal: 'R reference: minimal OTel middleware + SDK (server span only, dropping exporter)',
+  'minimal-otlp': 'R reference + OTLP/HTTP export',
 };
+/** The variants that run an SDK, and so run again on OTel 3.x with --otel3. */
+const SDK_VARIANTS = ['sdk', 'otlp', 'auto', 'minimal', 'minimal-otlp'];
+const OTEL3 = '@otel3';
+for (const variant of SDK_VARIANTS) LABELS[`${variant}${OTEL3}`] = `${LABELS[variant]}, OTel 3.x`;
+const root = join(fileURLToPath(import.meta.url), '..', '..');
 const SCENARIOS = { users: '/users/42', fetch: '/users/42/messages' };
 
 const { values } = parseArgs({
@@ -30,6 +43,7 @@ const { values } = parseArgs({
     frameworks: { type: 'string', default: 'express,koa' },
     scenarios: { type: 'string', default: 'users,fetch' },
     variants: { type: 'string', default: VARIANTS.join(',') },
+    otel3: { type: 'boolean', default: false },
     out: { type: 'string' },
   },
 });
@@ -49,12 +63,19 @@ function sdkOver(results, other, name) {
   return ratios.length ? ` Variant 3 / ${name} throughput: ${median(ratios).toFixed(2)}.` : '';
 }
 
+/** The variants of one Node major: with --otel3 and Node >= 22, each SDK variant again on OTel 3.x, beside its 2.x row. */
+function variantsFor(major) {
+  if (!values.otel3 || Number(major) < 22) return variants;
+  return variants.flatMap((v) => (SDK_VARIANTS.includes(v) ? [v, `${v}${OTEL3}`] : [v]));
+}
+
 async function measure(node, framework, scenario, variant, shared) {
+  const otel3 = variant.endsWith(OTEL3);
   const server = await startChild(
-    'server.cjs',
+    otel3 ? join(root, '.otel3', 'bench', 'server.cjs') : 'server.cjs',
     {
       BENCH_FRAMEWORK: framework,
-      BENCH_VARIANT: variant,
+      BENCH_VARIANT: otel3 ? variant.slice(0, -OTEL3.length) : variant,
       BENCH_DOWNSTREAM: `http://127.0.0.1:${shared.downstream.port}`,
       BENCH_OTLP_URL: `http://127.0.0.1:${shared.receiver.port}/v1/traces`,
     },
@@ -80,8 +101,16 @@ async function measure(node, framework, scenario, variant, shared) {
   }
 }
 
+if (values.otel3) {
+  // The 3.x copy of the workspace, built, with this checkout's bench in it.
+  execFileSync(process.execPath, [join(root, 'scripts', 'otel3.mjs'), '--', 'npx', '-y', 'pnpm@10.34.9', 'build'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
 const sections = [];
 for (const major of values.node) {
+  const nodeVariants = variantsFor(major);
   const node = nodeBinary(major);
   const shared = { receiver: await startChild('receiver.cjs', {}), downstream: await startChild('downstream.cjs', {}) };
   const version = (await import('node:child_process')).execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
@@ -91,7 +120,7 @@ for (const major of values.node) {
       for (const scenario of values.scenarios.split(',')) {
         const results = [];
         for (let round = 1; round <= rounds; round++) {
-          for (const variant of variants) {
+          for (const variant of nodeVariants) {
             const result = await measure(node, framework, scenario, variant, shared);
             results.push({ round, variant, ...result });
             console.error(
@@ -102,9 +131,9 @@ for (const major of values.node) {
         parts.push(
           `#### ${framework === 'express' ? 'Express 5' : 'Koa 3'}, \`GET ${SCENARIOS[scenario]}\`${scenario === 'fetch' ? ' (one downstream fetch per request)' : ''}`,
           '',
-          table(results, variants, LABELS),
+          table(results, nodeVariants, LABELS),
           '',
-          `Medians of ${rounds} rounds.${sdkOver(results, 'auto', 'variant 5')}${sdkOver(results, 'minimal', 'reference')}`,
+          `Medians of ${rounds} rounds.${sdkOver(results, 'auto', 'variant 5')}${sdkOver(results, 'minimal', 'reference')}${sdkOver(results, `sdk${OTEL3}`, 'variant 3 on OTel 3.x')}`,
           '',
         );
       }

@@ -1,10 +1,13 @@
-// The OTel SDK as an app registers it: NodeTracerProvider, BatchSpanProcessor,
-// AsyncLocalStorage context manager, W3C propagators. Variants 3, 4 and 5 all
+// The OTel SDK as an app registers it: a TracerProvider with a BatchSpanProcessor,
+// the AsyncLocalStorage context manager and the W3C propagators, which is what
+// NodeTracerProvider.register() did on 2.x and what both SDK lines offer. Variants 3, 4 and 5 all
 // use this, so they differ only in what makes the spans.
 'use strict';
 
-const { NodeTracerProvider } = require('@opentelemetry/sdk-trace-node');
-const { BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base');
+const { context, propagation, trace } = require('@opentelemetry/api');
+const { AsyncLocalStorageContextManager } = require('@opentelemetry/context-async-hooks');
+const { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } = require('@opentelemetry/core');
+const { BatchSpanProcessor, TracerProvider } = require('@opentelemetry/sdk-trace');
 
 /** An exporter that drops every span: the SDK's cost without any export. */
 const dropExporter = {
@@ -22,9 +25,13 @@ function otlpExporter(url) {
 
 function registerSdk(exporter) {
   // The SDK's defaults (and OTEL_BSP_* variables), as setupTracing() uses them.
-  const processor = new BatchSpanProcessor(exporter);
-  const provider = new NodeTracerProvider({ spanProcessors: [processor] });
-  provider.register();
+  const processor = new BatchSpanProcessor({ exporter });
+  const provider = new TracerProvider({ spanProcessors: [processor] });
+  trace.setGlobalTracerProvider(provider);
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(
+    new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+  );
   return provider;
 }
 

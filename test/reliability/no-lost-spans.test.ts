@@ -5,7 +5,7 @@
 import http from 'node:http';
 import { context, DiagLogLevel, diag, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { AlwaysOnSampler, BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOnSampler, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { BUILDS, load } from '../support/builds';
 import { createApp, FRAMEWORKS, type Framework, serve, type Tracewire } from './support/apps';
 import { RecordingExporter, until } from './support/tracing';
@@ -42,9 +42,9 @@ function request(port: number, agent: http.Agent, path: string, abortAfterMs?: n
 }
 
 const exporter = new RecordingExporter();
-const provider = new BasicTracerProvider({
+const provider = new TracerProvider({
   sampler: new AlwaysOnSampler(),
-  spanProcessors: [new SimpleSpanProcessor(exporter)],
+  spanProcessors: [new SimpleSpanProcessor({ exporter })],
 });
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 afterAll(async () => {

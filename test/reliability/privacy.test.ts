@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { SpanKind } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { BUILDS, load } from '../support/builds';
 import { createApp, FRAMEWORKS, type Served, send, serve, startDownstream, type Tracewire } from './support/apps';
 import { recordingTracing, until } from './support/tracing';

@@ -1,8 +1,9 @@
-// A tiny OTLP/HTTP receiver (JSON bodies, optionally gzip) that keeps every
+// A tiny OTLP/HTTP receiver (protobuf or JSON bodies, optionally gzip) that keeps every
 // span it gets in memory. The demo points the services at it; tests can too.
 import { createServer } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { spansFromOtlpJson } from './otlp-json.mjs';
+import { otlpJsonFromProtobuf } from './otlp-proto.mjs';
 
 const MAX_BODY = 16 * 1024 * 1024;
 
@@ -32,15 +33,18 @@ async function handle(req, res, onSpans) {
   if (new URL(req.url ?? '/', 'http://receiver').pathname !== '/v1/traces')
     return reply(res, 404, { message: 'only /v1/traces' });
   if (req.method !== 'POST') return reply(res, 405, { message: 'POST only' });
-  if (!String(req.headers['content-type']).startsWith('application/json')) {
-    // OTLP/protobuf is not decoded here; the services send JSON.
-    return reply(res, 415, { message: 'this receiver takes OTLP/JSON only (OTEL_EXPORTER_OTLP_PROTOCOL=http/json)' });
+  const type = String(req.headers['content-type']);
+  const protobuf = type.startsWith('application/x-protobuf');
+  if (!protobuf && !type.startsWith('application/json')) {
+    return reply(res, 415, { message: 'OTLP/HTTP takes application/x-protobuf or application/json' });
   }
   try {
     let body = await readBody(req);
     if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
-    onSpans(spansFromOtlpJson(JSON.parse(body.toString('utf8'))));
-    reply(res, 200, {});
+    onSpans(spansFromOtlpJson(protobuf ? otlpJsonFromProtobuf(body) : JSON.parse(body.toString('utf8'))));
+    // An empty ExportTraceServiceResponse, in the request's encoding.
+    if (protobuf) res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+    else reply(res, 200, {});
   } catch (error) {
     reply(res, error.status ?? 400, { message: String(error.message ?? error) });
   }

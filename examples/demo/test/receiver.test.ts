@@ -13,46 +13,49 @@ describe('the demo OTLP receiver', () => {
   });
   afterEach(() => receiver.close());
 
-  test('keeps the spans an OTLP/HTTP JSON exporter sends, decoded', async () => {
-    const { setupTracing } = (await import('@tracewire/node')) as NodeSetup;
-    const tracing = setupTracing({ endpoint: receiver.url, serviceName: 'svc' });
-    try {
-      const tracer = trace.getTracer('@tracewire/test', '1.2.3');
-      tracer.startActiveSpan('parent', { kind: SpanKind.SERVER }, (parent) => {
-        const child = tracer.startSpan('child', { kind: SpanKind.CLIENT, attributes: { n: 7, ok: true } });
-        child.recordException(new TypeError('boom'));
-        child.setStatus({ code: SpanStatusCode.ERROR, message: 'boom' });
-        child.end();
-        parent.end();
+  test.each(['http/protobuf', 'http/json'] as const)(
+    'keeps the spans an OTLP %s exporter sends, decoded',
+    async (protocol) => {
+      const { setupTracing } = (await import('@tracewire/node')) as NodeSetup;
+      const tracing = setupTracing({ endpoint: receiver.url, serviceName: 'svc', protocol });
+      try {
+        const tracer = trace.getTracer('@tracewire/test', '1.2.3');
+        tracer.startActiveSpan('parent', { kind: SpanKind.SERVER }, (parent) => {
+          const child = tracer.startSpan('child', { kind: SpanKind.CLIENT, attributes: { n: 7, ok: true } });
+          child.recordException(new TypeError('boom'));
+          child.setStatus({ code: SpanStatusCode.ERROR, message: 'boom' });
+          child.end();
+          parent.end();
+        });
+        await tracing.shutdown();
+      } finally {
+        trace.disable();
+        context.disable();
+        propagation.disable();
+      }
+      const spans = await receiver.waitFor((all) => all.length === 2);
+      const parent = spans.find((s) => s.name === 'parent')!;
+      const child = spans.find((s) => s.name === 'child')!;
+      expect(receiver.tracesUrl).toBe(`${receiver.url}/v1/traces`);
+      expect(receiver.trace(parent.traceId)).toHaveLength(2);
+      expect(parent).toMatchObject({ kind: 'SERVER', service: 'svc', parentSpanId: undefined });
+      expect(parent.status.code).toBe('UNSET');
+      expect(child).toMatchObject({
+        kind: 'CLIENT',
+        parentSpanId: parent.spanId,
+        traceId: parent.traceId,
+        scope: { name: '@tracewire/test', version: '1.2.3' },
+        attributes: { n: 7, ok: true },
+        status: { code: 'ERROR', message: 'boom' },
       });
-      await tracing.shutdown();
-    } finally {
-      trace.disable();
-      context.disable();
-      propagation.disable();
-    }
-    const spans = await receiver.waitFor((all) => all.length === 2);
-    const parent = spans.find((s) => s.name === 'parent')!;
-    const child = spans.find((s) => s.name === 'child')!;
-    expect(receiver.tracesUrl).toBe(`${receiver.url}/v1/traces`);
-    expect(receiver.trace(parent.traceId)).toHaveLength(2);
-    expect(parent).toMatchObject({ kind: 'SERVER', service: 'svc', parentSpanId: undefined });
-    expect(parent.status.code).toBe('UNSET');
-    expect(child).toMatchObject({
-      kind: 'CLIENT',
-      parentSpanId: parent.spanId,
-      traceId: parent.traceId,
-      scope: { name: '@tracewire/test', version: '1.2.3' },
-      attributes: { n: 7, ok: true },
-      status: { code: 'ERROR', message: 'boom' },
-    });
-    expect(child.events[0]).toMatchObject({
-      name: 'exception',
-      attributes: { 'exception.type': 'TypeError', 'exception.message': 'boom' },
-    });
-    expect(child.durationMs).toBeGreaterThanOrEqual(0);
-    expect(child.endNs).toBeGreaterThanOrEqual(child.startNs);
-  });
+      expect(child.events[0]).toMatchObject({
+        name: 'exception',
+        attributes: { 'exception.type': 'TypeError', 'exception.message': 'boom' },
+      });
+      expect(child.durationMs).toBeGreaterThanOrEqual(0);
+      expect(child.endNs).toBeGreaterThanOrEqual(child.startNs);
+    },
+  );
 
   const request = (body: unknown) => ({
     resourceSpans: [
@@ -86,7 +89,8 @@ describe('the demo OTLP receiver', () => {
   test.each([
     ['GET', '/v1/traces', 'application/json', '{}', 405],
     ['POST', '/v1/metrics', 'application/json', '{}', 404],
-    ['POST', '/v1/traces', 'application/x-protobuf', 'x', 415],
+    ['POST', '/v1/traces', 'text/plain', '{}', 415],
+    ['POST', '/v1/traces', 'application/x-protobuf', 'x', 400],
     ['POST', '/v1/traces', 'application/json', '{not json', 400],
   ])('%s %s %s -> %i, nothing kept', async (method, path, contentType, body, status) => {
     const response = await fetch(`${receiver.url}${path}`, {

@@ -5,7 +5,14 @@ export { OnceLogger } from './diag.js';
 export { bindEvents, bindEventsOnPrototype, type ContextHolder } from './events.js';
 export { type TraceIds, traceIds } from './ids.js';
 export { describe, type SpanNameInfo, type TracingOptions, validateOptions } from './options.js';
-export { defaultPropagator, resolvePropagator } from './propagator.js';
+export {
+  compositePropagator,
+  defaultPropagator,
+  noPropagator,
+  resolvePropagator,
+  w3cBaggagePropagator,
+  w3cTraceContextPropagator,
+} from './propagator.js';
 export { isRecording } from './recording.js';
 export {
   HttpServerTracing,

@@ -5,13 +5,44 @@ import {
   type TextMapPropagator,
   type TextMapSetter,
 } from '@opentelemetry/api';
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { BaggagePropagator } from './baggage-propagator.js';
+import { CompositePropagator } from './composite-propagator.js';
+import { TraceContextPropagator } from './trace-context-propagator.js';
+
+/** The W3C `traceparent` and `tracestate` headers. */
+export function w3cTraceContextPropagator(): TextMapPropagator {
+  return new TraceContextPropagator();
+}
+
+/** The W3C `baggage` header. */
+export function w3cBaggagePropagator(): TextMapPropagator {
+  return new BaggagePropagator();
+}
+
+/** Injects with every propagator, extracts with each in turn; the fields of all. */
+export function compositePropagator(propagators: TextMapPropagator[]): TextMapPropagator {
+  return new CompositePropagator(propagators);
+}
 
 /** W3C Trace Context + W3C Baggage: what Kratos falls back to when none is set. */
 export function defaultPropagator(): TextMapPropagator {
-  return new CompositePropagator({
-    propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
-  });
+  return compositePropagator([w3cTraceContextPropagator(), w3cBaggagePropagator()]);
+}
+
+/**
+ * Its fields, this very array, tell the middleware that the app chose no
+ * propagation (`OTEL_PROPAGATORS=none`): the global propagator is asked for
+ * its fields, and an empty list otherwise means that none was registered.
+ */
+const NO_FIELDS: string[] = [];
+
+/** Propagates nothing. Registered globally, it also keeps the middleware from falling back to W3C. */
+export function noPropagator(): TextMapPropagator {
+  return {
+    inject() {},
+    extract: (context) => context,
+    fields: () => NO_FIELDS,
+  };
 }
 
 /**
@@ -28,7 +59,7 @@ class GlobalOrDefaultPropagator implements TextMapPropagator {
     if (this.globalFields !== undefined) return propagation;
     // The no-op global propagator has no fields: nothing was registered.
     const fields = propagation.fields();
-    if (fields.length > 0) {
+    if (fields.length > 0 || fields === NO_FIELDS) {
       this.globalFields = fields;
       return propagation;
     }

@@ -37,6 +37,10 @@ const NOOP_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 // What the API's global provider delegates to until an SDK registers itself.
 const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
 
+function isNoop(provider: TracerProvider): boolean {
+  return provider instanceof ProxyTracerProvider && provider.getDelegate() === NOOP_PROVIDER;
+}
+
 /**
  * The Kratos tracer: a SERVER tracer extracts the parent from the carrier
  * before it starts a span, a CLIENT tracer injects the new span into the
@@ -47,8 +51,11 @@ export class Tracer<Req = unknown, Res = unknown> {
   readonly kind: SpanKind;
   readonly log: OnceLogger;
   readonly captureHeaders: { request: string[]; response: string[] };
-  private readonly tracer: OtelTracer;
-  private readonly provider: TracerProvider;
+  private readonly scope: InstrumentationScope;
+  private tracer: OtelTracer;
+  private provider: TracerProvider;
+  /** No `tracerProvider` option: the global one, looked up again until an SDK is registered. */
+  private readonly followsGlobal: boolean;
   private readonly propagator: TextMapPropagator;
   private readonly options: TracingOptions<Req, Res>;
 
@@ -64,6 +71,8 @@ export class Tracer<Req = unknown, Res = unknown> {
     this.log = new OnceLogger(scope.name);
     this.captureHeaders = capturedHeaderNames(options as TracingOptions<never, never>);
     this.propagator = resolvePropagator(options.propagator);
+    this.scope = scope;
+    this.followsGlobal = options.tracerProvider === undefined;
     this.provider = options.tracerProvider ?? trace.getTracerProvider();
     this.tracer = this.provider.getTracer(scope.name, scope.version);
   }
@@ -73,8 +82,22 @@ export class Tracer<Req = unknown, Res = unknown> {
    * request, since the SDK is often started after the middleware is made.
    */
   recordsNothing(): boolean {
-    const provider = this.provider;
-    return provider instanceof ProxyTracerProvider && provider.getDelegate() === NOOP_PROVIDER;
+    return isNoop(this.provider) && !this.followGlobal();
+  }
+
+  /**
+   * While the global provider is a no-op, looks it up again; true once it has
+   * changed. Before an SDK registers, the API answers with a proxy of its own
+   * module instance, and since API 1.10 its CommonJS and ES builds are two
+   * instances: an SDK registered through the other one never reaches that proxy.
+   */
+  private followGlobal(): boolean {
+    if (!this.followsGlobal) return false;
+    const current = trace.getTracerProvider();
+    if (current === this.provider || isNoop(current)) return false;
+    this.provider = current;
+    this.tracer = current.getTracer(this.scope.name, this.scope.version);
+    return true;
   }
 
   /**
@@ -94,6 +117,7 @@ export class Tracer<Req = unknown, Res = unknown> {
     if (server && carried && this.carries(carrier, access as TextMapGetter<C>)) {
       ctx = this.extract(ctx, carrier, access as TextMapGetter<C>);
     }
+    if (isNoop(this.provider)) this.followGlobal();
     let span: Span;
     try {
       span = this.tracer.startSpan(operation, { kind: this.kind, attributes }, ctx);

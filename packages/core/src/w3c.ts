@@ -1,9 +1,7 @@
 import { type Context, propagation, type TextMapGetter, trace } from '@opentelemetry/api';
 import { isValidBaggage } from './baggage.js';
+import { TRACEPARENT_LENGTH } from './traceparent.js';
 import { isValidTraceState } from './tracestate.js';
-
-/** version-traceId-parentId-flags: 2 + 1 + 32 + 1 + 16 + 1 + 2. */
-const TRACEPARENT_LENGTH = 55;
 
 function isHeader(value: unknown): value is string | string[] {
   return typeof value === 'string' || Array.isArray(value);

@@ -72,6 +72,24 @@ describe.each(BUILDS)('HttpServerTracing.start (%s build)', (build) => {
     expect(await startedFor(core, {}, {})).toEqual({ kind: 'none' });
   });
 
+  test('an SDK registered later through another instance of the API (its other build) is found too', async () => {
+    // Since API 1.10 `require` and `import` load two instances of the API; an
+    // isolated module registry gives a second one on either line.
+    let otherApi: typeof import('@opentelemetry/api') | undefined;
+    jest.isolateModules(() => {
+      otherApi = require('@opentelemetry/api');
+    });
+    expect(otherApi!.trace).not.toBe(trace);
+    const tracing = serverTracing(core, {});
+    try {
+      expect(await startedWith(core, tracing, {})).toEqual({ kind: 'none' });
+      expect(otherApi!.trace.setGlobalTracerProvider(otel.provider)).toBe(true);
+      expect(await startedWith(core, tracing, {})).toMatchObject({ kind: 'traced' });
+    } finally {
+      otherApi!.trace.disable();
+    }
+  });
+
   test('no SDK but an incoming traceparent: its context is carried on, unrecorded', async () => {
     expect(await startedFor(core, {}, { traceparent: TRACEPARENT })).toEqual({
       kind: 'context',

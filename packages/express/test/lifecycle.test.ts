@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { diag, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
-import { BasicTracerProvider, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { type ReadableSpan, type SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import request from 'supertest';
 import { BUILDS, load } from '../../../test/support/builds';
 import { memoryTracing, waitForSpans } from '../../../test/support/otel';
@@ -206,7 +206,7 @@ describe.each(BUILDS)('@tracewire/express request lifecycle (%s build)', (build)
         forceFlush: async () => undefined,
         shutdown: async () => undefined,
       };
-      const provider = new BasicTracerProvider({ spanProcessors: [counter] });
+      const provider = new TracerProvider({ spanProcessors: [counter] });
       const warnings: Error[] = [];
       const onWarning = (warning: Error) => warnings.push(warning);
       hostProcess().on('warning', onWarning);

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { BUILDS, load } from '../../../test/support/builds';
 import { memoryTracing, waitForSpans } from '../../../test/support/otel';
 import { PARENT_ID, PATHS, type Pkg, type Running, startServer, TRACE_ID, TRACEPARENT, unary } from './helpers';

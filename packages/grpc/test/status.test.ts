@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { BUILDS, load } from '../../../test/support/builds';
 import { memoryTracing, waitForSpans } from '../../../test/support/otel';
 import { type Pkg, type Running, startServer, stream, unary } from './helpers';

@@ -1,37 +1,43 @@
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
-import { ConsoleSpanExporter, type SpanExporter } from '@opentelemetry/sdk-trace-node';
-import { localRequire } from './local-require.cjs';
-import type { ExporterChoice } from './options.js';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { ConsoleSpanExporter, type SpanExporter } from '@opentelemetry/sdk-trace';
+import type { ExporterChoice, OtlpProtocol } from './exporter-options.js';
+import { loadPeer } from './peers.js';
 import { ReportFailureOnce } from './report-failure-once.js';
 
-const JAEGER = '@opentelemetry/exporter-jaeger';
+type ExporterClass = new (config: { url?: string; endpoint?: string }) => SpanExporter;
 
-/** OTLP/HTTP with JSON bodies, to the full traces URL. */
-export function otlpExporter(url: string): SpanExporter {
-  return new ReportFailureOnce(new OTLPTraceExporter({ url }), url);
+/** The OTel package of each OTLP transport; http/protobuf, the default, is a required peer. */
+const OTLP_PACKAGES: Record<Exclude<OtlpProtocol, 'http/protobuf'>, string> = {
+  'http/json': '@opentelemetry/exporter-trace-otlp-http',
+  grpc: '@opentelemetry/exporter-trace-otlp-grpc',
+};
+
+function optionalExporter(name: string, className: string, why: string): ExporterClass {
+  return loadPeer<Record<string, ExporterClass>>(name, why)[className]!;
+}
+
+/** OTLP over the chosen transport, to the full traces URL (gRPC: the server's address). */
+export function otlpExporter(url: string, protocol: OtlpProtocol = 'http/protobuf'): SpanExporter {
+  const Exporter =
+    protocol === 'http/protobuf'
+      ? OTLPTraceExporter
+      : optionalExporter(OTLP_PACKAGES[protocol], 'OTLPTraceExporter', `OTLP protocol "${protocol}"`);
+  return new ReportFailureOnce(new Exporter({ url }), url);
 }
 
 /** Zipkin v2 JSON. */
 export function zipkinExporter(url: string): SpanExporter {
+  const ZipkinExporter = optionalExporter('@opentelemetry/exporter-zipkin', 'ZipkinExporter', 'exporter "zipkin"');
   return new ReportFailureOnce(new ZipkinExporter({ url }), url);
 }
 
-/**
- * Jaeger Thrift over HTTP. The exporter is deprecated upstream and an optional
- * peer, so it is required only when chosen.
- */
+/** Jaeger Thrift over HTTP: deprecated upstream (2.x only); Jaeger ingests OTLP natively. */
 export function jaegerExporter(endpoint: string): SpanExporter {
-  let JaegerExporter: new (config: { endpoint: string }) => SpanExporter;
-  try {
-    ({ JaegerExporter } = localRequire(JAEGER) as { JaegerExporter: typeof JaegerExporter });
-  } catch (error) {
-    throw new Error(
-      `@tracewire/node: exporter "jaeger" needs the optional peer ${JAEGER} (npm install ${JAEGER}); ` +
-        'or use exporter "otlp", which Jaeger ingests natively',
-      { cause: error },
-    );
-  }
+  const JaegerExporter = optionalExporter(
+    '@opentelemetry/exporter-jaeger',
+    'JaegerExporter',
+    'exporter "jaeger" (or use exporter "otlp", which Jaeger ingests natively)',
+  );
   return new ReportFailureOnce(new JaegerExporter({ endpoint }), endpoint);
 }
 
@@ -47,7 +53,7 @@ export function buildExporter(choice: ExporterChoice): SpanExporter {
       return new ReportFailureOnce(choice.exporter, name && name !== 'Object' ? name : 'your exporter');
     }
     case 'otlp':
-      return otlpExporter(choice.endpoint);
+      return otlpExporter(choice.endpoint, choice.protocol);
     case 'zipkin':
       return zipkinExporter(choice.endpoint);
     case 'jaeger':

@@ -1,3 +1,3 @@
-export type { ExporterName, SetupOptions } from './options.js';
+export type { ExporterName, OtlpProtocol, PropagatorName, SetupOptions } from './options.js';
 export { setupTracing, type Tracing } from './setup.js';
 export { VERSION } from './version.js';

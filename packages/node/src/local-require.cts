@@ -1,9 +1,14 @@
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 
 /**
- * A synchronous `require` that resolves from this package's own folder. This
- * file is a .cts, so it is CommonJS in both builds and `__filename` is always
- * defined; the ES build imports it too. Used to load optional peers lazily
- * without making setupTracing async.
+ * A synchronous `require` for the optional peers (exporters, propagators), so
+ * that setupTracing stays synchronous. This file is a .cts: CommonJS in both
+ * builds, and our ES build imports it as such, so `__filename` is this file
+ * and the peers resolve from our own folder. In an ES bundle (esbuild) none of
+ * our files exist and `__filename` is not defined: the peers the bundle left
+ * out then resolve from the app's entry script, beside which they are installed.
  */
-export const localRequire: NodeJS.Require = createRequire(__filename);
+const base = typeof __filename === 'string' ? __filename : (process.argv[1] ?? join(process.cwd(), 'index.js'));
+
+export const localRequire: NodeJS.Require = createRequire(base);

@@ -1,6 +1,10 @@
 import { diag } from '@opentelemetry/api';
-import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-node';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
+
+/** What an exporter reports of one export; `ExportResultCode` of `@opentelemetry/core`, not a peer of ours. */
+type ExportResult = Parameters<Parameters<SpanExporter['export']>[1]>[0];
+const SUCCESS = 0;
+const FAILED = 1;
 
 /**
  * Wraps an exporter so that an unreachable backend is reported once per
@@ -38,7 +42,7 @@ export class ReportFailureOnce implements SpanExporter {
     } else {
       this.dropped += spans.length;
     }
-    resultCallback({ code: ExportResultCode.SUCCESS });
+    resultCallback({ code: SUCCESS });
   }
 
   private send(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
@@ -46,18 +50,18 @@ export class ReportFailureOnce implements SpanExporter {
     const done = (result: ExportResult) => {
       if (called) return;
       called = true;
-      if (result.code === ExportResultCode.SUCCESS) {
+      if (result.code === SUCCESS) {
         this.recovered();
       } else {
         this.dropped += spans.length;
         this.report(result.error);
       }
-      resultCallback({ code: ExportResultCode.SUCCESS });
+      resultCallback({ code: SUCCESS });
     };
     try {
       this.inner.export(spans, done);
     } catch (error) {
-      done({ code: ExportResultCode.FAILED, error: error as Error });
+      done({ code: FAILED, error: error as Error });
     }
   }
 

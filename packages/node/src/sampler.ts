@@ -4,8 +4,8 @@ import {
   ParentBasedSampler,
   type Sampler,
   TraceIdRatioBasedSampler,
-} from '@opentelemetry/sdk-trace-node';
-import type { SamplerChoice } from './options.js';
+} from '@opentelemetry/sdk-trace';
+import type { SamplerChoice } from './sampler-options.js';
 
 /** The sampler a resolved choice names (the `OTEL_TRACES_SAMPLER` values). */
 export function buildSampler(choice: SamplerChoice): Sampler {

@@ -1,14 +1,18 @@
-import { context, diag, propagation, trace } from '@opentelemetry/api';
+import { context, diag, ProxyTracerProvider, propagation, type TracerProvider, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { defaultPropagator } from '@tracewire/core';
+import { BatchSpanProcessor, TracerProvider as SdkTracerProvider } from '@opentelemetry/sdk-trace';
 import { buildExporter } from './exporters.js';
 import { resolveOptions, type SetupOptions } from './options.js';
+import { buildPropagator } from './propagators.js';
 import { buildSampler } from './sampler.js';
 
 export interface Tracing {
-  /** The registered provider, e.g. to pass as `tracerProvider` to a middleware. */
-  tracerProvider: NodeTracerProvider;
+  /**
+   * The registered provider, e.g. to pass as `tracerProvider` to a middleware:
+   * the SDK's `TracerProvider` of the line the app installed, typed as the API's
+   * so that no SDK internals are promised. With `OTEL_SDK_DISABLED=true`, a no-op one.
+   */
+  tracerProvider: TracerProvider;
   /** Exports every finished span now. Never rejects. */
   forceFlush(): Promise<void>;
   /** Exports every finished span, then stops the exporters. Idempotent, never rejects. */
@@ -16,18 +20,26 @@ export interface Tracing {
 }
 
 /**
- * The one place that touches the OTel globals: registers a NodeTracerProvider
- * exporting through a BatchSpanProcessor (bounded queue), the
- * AsyncLocalStorage context manager and the W3C Trace Context + Baggage
- * propagator. Throws on a bad option before registering anything.
+ * The one place that touches the OTel globals: registers the app's SDK
+ * (`@opentelemetry/sdk-trace`, 2.x or 3.x) exporting through a
+ * BatchSpanProcessor (bounded queue), the AsyncLocalStorage context manager
+ * and the `OTEL_PROPAGATORS` propagator (W3C Trace Context + Baggage by
+ * default). Throws on a bad option or variable before registering anything.
  */
 export function setupTracing(options?: SetupOptions): Tracing {
   const resolved = resolveOptions(options);
+  // As the OTel SDKs do: disabled means nothing is registered at all.
+  if (resolved.disabled) {
+    const done = () => Promise.resolve();
+    return { tracerProvider: new ProxyTracerProvider(), forceFlush: done, shutdown: done };
+  }
+  const propagator = buildPropagator(resolved.propagators);
   const exporters = resolved.exporters.map(buildExporter);
-  const tracerProvider = new NodeTracerProvider({
+  const tracerProvider = new SdkTracerProvider({
     resource: resolved.resource,
     sampler: buildSampler(resolved.sampler),
-    spanProcessors: exporters.map((exporter) => new BatchSpanProcessor(exporter)),
+    spanLimits: resolved.spanLimits,
+    spanProcessors: exporters.map((exporter) => new BatchSpanProcessor({ ...resolved.batch, exporter })),
   });
   if (!trace.setGlobalTracerProvider(tracerProvider)) {
     void tracerProvider.shutdown();
@@ -36,7 +48,7 @@ export function setupTracing(options?: SetupOptions): Tracing {
     );
   }
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(defaultPropagator());
+  propagation.setGlobalPropagator(propagator);
 
   // Exporters report their own failures (once); what is left, e.g. an export
   // that outlived the processor's timeout, is logged, not thrown at the app.

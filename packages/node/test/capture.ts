@@ -3,7 +3,12 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ExportResultCode } from '@opentelemetry/core';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
+
+// The demo's decoder, itself checked against OTel's serializers (examples/demo/test/otlp-proto.test.ts).
+// biome-ignore format: biome cannot parse a trailing comma in an import type's attributes
+type ProtoModule = typeof import('../../../examples/demo/src/otlp-proto.mjs', { with: { 'resolution-mode': 'import' } });
+export type OtlpRequest = ReturnType<ProtoModule['otlpJsonFromProtobuf']>;
 
 export interface Received {
   method: string;
@@ -38,7 +43,12 @@ export async function startCapture(): Promise<Capture> {
       contentType: String(req.headers['content-type'] ?? ''),
       body,
     });
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    // An empty OTLP response in the request's encoding (`{}` is also a valid Zipkin and Jaeger reply).
+    if (String(req.headers['content-type']).startsWith('application/x-protobuf')) {
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+    } else {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -51,6 +61,23 @@ export async function startCapture(): Promise<Capture> {
         server.close(() => resolve());
       }),
   };
+}
+
+/** An OTLP/HTTP request's body, protobuf or JSON, as the object its OTLP/JSON form parses to. */
+export async function otlpBody(request: Received): Promise<OtlpRequest> {
+  if (!request.contentType.startsWith('application/x-protobuf')) return JSON.parse(request.body.toString());
+  const { otlpJsonFromProtobuf } = (await import('../../../examples/demo/src/otlp-proto.mjs')) as ProtoModule;
+  return otlpJsonFromProtobuf(request.body);
+}
+
+/** The names of the spans in OTLP/HTTP requests. */
+export async function otlpSpanNames(requests: Received[]): Promise<string[]> {
+  const bodies = await Promise.all(requests.map(otlpBody));
+  return bodies.flatMap((body) =>
+    (body.resourceSpans ?? []).flatMap((rs) =>
+      (rs.scopeSpans ?? []).flatMap((ss) => (ss.spans ?? []).map((span) => span.name ?? '')),
+    ),
+  );
 }
 
 /** A loopback port that was free a moment ago and now has no listener. */

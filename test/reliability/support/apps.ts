@@ -195,7 +195,9 @@ export function sendRaw(port: number, bytes: Buffer, quietMs = 300): Promise<str
     });
     socket.on('end', finish);
     socket.on('close', finish);
-    socket.on('error', reject);
+    // Node 24 and later reset the connection after refusing a request (431) that
+    // is still being written: what was answered before the reset is the answer.
+    socket.on('error', (error) => (chunks.length > 0 ? finish() : reject(error)));
     socket.write(bytes);
   });
 }
