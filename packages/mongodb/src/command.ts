@@ -77,30 +77,94 @@ const ENVELOPE = new Set([
 ]);
 const MAX_DEPTH = 32;
 
-function shape(value: unknown, depth: number): unknown {
-  if (value === null || typeof value !== 'object' || depth >= MAX_DEPTH) return '?';
-  if (Array.isArray(value)) return value.map((item) => shape(item, depth + 1));
+/** The longest `db.query.text`, in characters; a longer one is cut there and ends with `…`. */
+export const MAX_QUERY_TEXT = 2048;
+
+/** JSON text built up to a length budget: once full, the rest of the command is not even looked at. */
+class Budget {
+  private readonly parts: string[] = [];
+  private length = 0;
+  constructor(private readonly max: number) {}
+  get full(): boolean {
+    return this.length > this.max;
+  }
+  push(text: string): void {
+    this.parts.push(text);
+    this.length += text.length;
+  }
+  text(): string {
+    const text = this.parts.join('');
+    if (text.length <= this.max) return text;
+    let cut = this.max - 1;
+    // Never half a surrogate pair.
+    const last = text.charCodeAt(cut - 1);
+    if (last >= 0xd800 && last <= 0xdbff) cut--;
+    return `${text.slice(0, cut)}…`;
+  }
+}
+
+function isPlainObject(value: object): boolean {
   // A BSON value (ObjectId, Long, Decimal128, Binary, Timestamp), a Date, a RegExp, bytes: one value.
   const proto = Object.getPrototypeOf(value);
-  if ((proto !== Object.prototype && proto !== null) || '_bsontype' in value) return '?';
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) out[key] = shape((value as Record<string, unknown>)[key], depth + 1);
-  return out;
+  return (proto === Object.prototype || proto === null) && !('_bsontype' in value);
+}
+
+/** `value` with every leaf a `?`, keys kept, into `out`. */
+function shape(value: unknown, depth: number, out: Budget): void {
+  if (value === null || typeof value !== 'object' || depth >= MAX_DEPTH) {
+    out.push('"?"');
+    return;
+  }
+  if (Array.isArray(value)) {
+    out.push('[');
+    for (let i = 0; i < value.length && !out.full; i++) {
+      if (i > 0) out.push(',');
+      shape(value[i], depth + 1, out);
+    }
+    out.push(']');
+    return;
+  }
+  if (!isPlainObject(value)) {
+    out.push('"?"');
+    return;
+  }
+  out.push('{');
+  let first = true;
+  for (const key in value) {
+    if (out.full) break;
+    if (!Object.hasOwn(value, key)) continue;
+    out.push(first ? `${JSON.stringify(key)}:` : `,${JSON.stringify(key)}:`);
+    first = false;
+    shape((value as Record<string, unknown>)[key], depth + 1, out);
+  }
+  out.push('}');
 }
 
 /**
  * `db.query.text`: the command as JSON with every value replaced by `?`,
- * keys kept, the collection name kept, the driver's envelope left out:
- * `{"find":"messages","filter":{"userId":"?"},"limit":"?"}`.
+ * keys kept, the collection name kept, the driver's envelope left out, at
+ * most `max` characters: `{"find":"messages","filter":{"userId":"?"},"limit":"?"}`.
  */
-export function queryText(operation: string, collection: string | undefined, command: Record<string, unknown>): string {
+export function sanitizedQuery(
+  operation: string,
+  collection: string | undefined,
+  command: Record<string, unknown>,
+  max = MAX_QUERY_TEXT,
+): string {
   const named = operation === 'getMore' ? 'collection' : operation;
-  const out: Record<string, unknown> = {};
+  const out = new Budget(max);
+  out.push('{');
+  let first = true;
   for (const key of Object.keys(command)) {
+    if (out.full) break;
     if (ENVELOPE.has(key)) continue;
-    out[key] = key === named && collection !== undefined ? collection : shape(command[key], 1);
+    out.push(first ? `${JSON.stringify(key)}:` : `,${JSON.stringify(key)}:`);
+    first = false;
+    if (key === named && collection !== undefined) out.push(JSON.stringify(collection));
+    else shape(command[key], 1, out);
   }
-  return JSON.stringify(out);
+  out.push('}');
+  return out.text();
 }
 
 export interface ServerAddress {

@@ -1,8 +1,10 @@
+export { MAX_QUERY_TEXT } from './command.js';
 export type {
   MongoClientLike,
+  MongoCommandEndEvent,
   MongoCommandInfo,
-  MongoCommandOutcome,
   MongoSpanNameInfo,
+  MongoTracing,
   MongoTracingOptions,
 } from './options.js';
 export { MAX_IN_FLIGHT, traceMongoClient } from './trace-client.js';

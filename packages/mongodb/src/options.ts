@@ -1,3 +1,4 @@
+import type { Span } from '@opentelemetry/api';
 import type { TracingOptions } from '@tracewire/core';
 import { describe } from '@tracewire/core';
 
@@ -20,29 +21,64 @@ export interface MongoCommandInfo extends MongoSpanNameInfo {
   address: string;
 }
 
-/** What `responseHook` is given: how the command ended. */
-export interface MongoCommandOutcome {
-  /** The server's reply (`commandSucceeded`), when it succeeded. */
-  reply?: Record<string, unknown>;
-  /** The driver's error (`commandFailed`), when it failed. */
-  failure?: unknown;
+/**
+ * What `responseHook` is given: the driver's own `commandSucceeded` event
+ * (with `reply`) or `commandFailed` event (with `failure`), as it came.
+ * Treat it as read-only.
+ */
+export interface MongoCommandEndEvent {
+  /** The command name. */
+  commandName: string;
+  /** The driver's request id, the same as in the command's `commandStarted` event. */
+  requestId: number;
+  /** The connection the command went over. */
+  connectionId?: number | string;
+  /** The server, as the driver names it (`host:port`). */
+  address: string;
   /** The driver's measure of the command, in milliseconds. */
-  durationMs?: number;
+  duration: number;
+  /** The server's reply (`commandSucceeded`; empty for commands the driver redacts). */
+  reply?: unknown;
+  /** The driver's error (`commandFailed`). */
+  failure?: unknown;
 }
 
 /**
  * The core options, for MongoDB commands: `spanName` gets a
- * `MongoSpanNameInfo`; nothing is propagated and no header exists, so
- * `propagator` and `captureHeaders` do not apply.
+ * `MongoSpanNameInfo`, `responseHook` the driver's end event; nothing is
+ * propagated and no header exists, so `propagator` and `captureHeaders` do not
+ * apply.
  */
 export interface MongoTracingOptions
-  extends Omit<TracingOptions<MongoCommandInfo, MongoCommandOutcome>, 'spanName' | 'propagator' | 'captureHeaders'> {
+  extends Omit<
+    TracingOptions<MongoCommandInfo, MongoCommandEndEvent>,
+    'spanName' | 'propagator' | 'captureHeaders' | 'responseHook'
+  > {
   spanName?: (info: MongoSpanNameInfo) => string;
+  /** Called before the span ends, with the driver's `commandSucceeded` or `commandFailed` event. */
+  responseHook?: (span: Span, event: MongoCommandEndEvent) => void;
   /**
-   * Record `db.query.text`: the command's shape with every value replaced by
-   * `?` (never for commands the driver redacts). Default: false.
+   * Make no span for a command issued outside any trace (no active span, as
+   * at start-up or in a timer of its own), like the OpenTelemetry MongoDB
+   * instrumentation. Default: true.
    */
-  dbQueryText?: boolean;
+  requireParentSpan?: boolean;
+  /**
+   * Record `db.query.text`: the command with every value replaced by `?`,
+   * at most `MAX_QUERY_TEXT` characters (never for commands the driver
+   * redacts). Default: false.
+   */
+  queryText?: boolean;
+}
+
+/** What `traceMongoClient` returns. */
+export interface MongoTracing {
+  /**
+   * Stops tracing the client: no span for a command that starts after it, and
+   * the listeners are removed (the end listeners once the commands in flight
+   * have ended, so their spans still end at their own end event).
+   */
+  untrace(): void;
 }
 
 /** The structural part of a MongoClient (driver 6.x or 7.x) that tracing uses. */
@@ -53,7 +89,8 @@ export interface MongoClientLike {
   removeListener(event: any, listener: any): unknown;
 }
 
-export const EXTRA_OPTIONS = ['dbQueryText'] as const;
+const BOOLEAN_OPTIONS = ['requireParentSpan', 'queryText'] as const;
+export const EXTRA_OPTIONS: readonly string[] = BOOLEAN_OPTIONS;
 const NOT_APPLICABLE = ['propagator', 'captureHeaders'] as const;
 
 /** Checks the client and what core does not know about, in core's wording (core's Tracer checks the rest). */
@@ -63,13 +100,16 @@ export function validateMongoOptions(client: unknown, options: MongoTracingOptio
     throw new TypeError(`tracewire: the MongoClient to trace must be an event emitter, got ${describe(client)}`);
   }
   if (typeof options !== 'object' || options === null) return;
+  const record = options as Record<string, unknown>;
   for (const name of NOT_APPLICABLE) {
-    if ((options as Record<string, unknown>)[name] !== undefined) {
+    if (record[name] !== undefined) {
       throw new TypeError(`tracewire: option "${name}" does not apply to MongoDB commands`);
     }
   }
-  const { dbQueryText } = options;
-  if (dbQueryText !== undefined && typeof dbQueryText !== 'boolean') {
-    throw new TypeError(`tracewire: option "dbQueryText" must be a boolean, got ${describe(dbQueryText)}`);
+  for (const name of BOOLEAN_OPTIONS) {
+    const value = record[name];
+    if (value !== undefined && typeof value !== 'boolean') {
+      throw new TypeError(`tracewire: option "${name}" must be a boolean, got ${describe(value)}`);
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { type Attributes, type Context, context, type Span } from '@opentelemetry/api';
+import { type Attributes, type Context, context, isSpanContextValid, type Span, trace } from '@opentelemetry/api';
 import {
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
@@ -16,13 +16,14 @@ import {
   COMPONENT_MONGODB,
   DB_SYSTEM_MONGODB,
 } from './attributes.js';
-import { collectionOf, isRedacted, queryText, serverOf } from './command.js';
+import { collectionOf, isRedacted, sanitizedQuery, serverOf } from './command.js';
 import {
   EXTRA_OPTIONS,
   type MongoClientLike,
+  type MongoCommandEndEvent,
   type MongoCommandInfo,
-  type MongoCommandOutcome,
   type MongoSpanNameInfo,
+  type MongoTracing,
   type MongoTracingOptions,
   validateMongoOptions,
 } from './options.js';
@@ -30,30 +31,30 @@ import { applyFailure, type Failure, failureOf, replyFailure } from './status.js
 import { SCOPE } from './version.js';
 
 /**
- * At most this many commands of one client are tracked at once. The driver
+ * At most this many commands of one client are traced at once. The driver
  * runs one command per pooled connection (`maxPoolSize`, 100 by default, per
- * server), so only commands whose end event was lost can fill it; the oldest
- * is then ended, marked as such, to make room.
+ * server), so only many servers, a very large pool or end events that never
+ * came reach it. A command started beyond it gets no span (it still runs),
+ * and this is reported once.
  */
 export const MAX_IN_FLIGHT = 1024;
 
 /** The parts of the driver's command monitoring events that tracing reads. */
-interface StartedEvent {
+interface CommandEvent {
   requestId: number;
+  connectionId?: number | string;
+  address: string;
+}
+interface StartedEvent extends CommandEvent {
   commandName: string;
   databaseName: string;
   command: Record<string, unknown>;
-  address: string;
 }
-interface SucceededEvent {
-  requestId: number;
+interface SucceededEvent extends CommandEvent {
   reply?: Record<string, unknown>;
-  duration?: number;
 }
-interface FailedEvent {
-  requestId: number;
+interface FailedEvent extends CommandEvent {
   failure: unknown;
-  duration?: number;
 }
 
 interface InFlight {
@@ -61,60 +62,59 @@ interface InFlight {
   span: Span;
 }
 
-type CommandTracer = Tracer<MongoCommandInfo, MongoCommandOutcome>;
+type CommandTracer = Tracer<MongoCommandInfo, MongoCommandEndEvent>;
 
 const CLOSED: Failure = { type: '_OTHER', message: 'the client closed before the command ended' };
-const EVICTED: Failure = {
+const LOST: Failure = {
   type: '_OTHER',
-  message: `more than ${MAX_IN_FLIGHT} commands in flight: ended before its outcome was known`,
+  message: 'a later command had the same request id on the same connection: its end event never came',
 };
 
-const succeededFailure = (event: SucceededEvent) => replyFailure(event.reply);
-const succeededOutcome = (event: SucceededEvent): MongoCommandOutcome => ({
-  reply: event.reply,
-  durationMs: event.duration,
-});
-const failedFailure = (event: FailedEvent) => failureOf(event.failure);
-const failedOutcome = (event: FailedEvent): MongoCommandOutcome => ({
-  failure: event.failure,
-  durationMs: event.duration,
-});
+/** A command's end event is matched to its start by the server, the connection and the request id. */
+const keyOf = (event: CommandEvent): string => `${event.address} ${event.connectionId} ${event.requestId}`;
+
+/** Whether `ctx` holds a span of a trace: a request's span, or a remote parent. */
+function hasParent(ctx: Context): boolean {
+  const parent = trace.getSpan(ctx);
+  return parent !== undefined && isSpanContextValid(parent.spanContext());
+}
 
 // A client is traced once: a second set of listeners would make every span twice.
 const traced = new WeakSet<object>();
 
 /**
- * Traces a MongoClient (driver 6.x or 7.x) through its own command monitoring:
- * one CLIENT span per command, from `commandStarted` to `commandSucceeded` or
- * `commandFailed`, child of the context active where the command was issued.
- * Call it before `client.connect()`, or create the client with
- * `monitorCommands: true`. Returns `untrace()`, which stops tracing new
- * commands; the ones in flight still end at their own end event.
+ * Traces a MongoClient (driver 6.4 and later, 6.x or 7.x) through its own
+ * command monitoring: one CLIENT span per command, from `commandStarted` to
+ * `commandSucceeded` or `commandFailed`, child of the context active where
+ * the command was issued. Call it before `client.connect()`, or create the
+ * client with `monitorCommands: true`. Returns a handle whose `untrace()`
+ * stops tracing and removes the listeners.
  */
-export function traceMongoClient(client: MongoClientLike, options?: MongoTracingOptions): () => void {
+export function traceMongoClient(client: MongoClientLike, options?: MongoTracingOptions): MongoTracing {
   validateMongoOptions(client, options);
   if (traced.has(client)) {
     throw new Error(
-      'tracewire: this MongoClient is traced already; call the untrace() that traceMongoClient returned first',
+      'tracewire: this MongoClient is traced already; call untrace() on the handle traceMongoClient returned first',
     );
   }
-  enableMonitoring(client);
   const tracer: CommandTracer = new Tracer(
     'client',
     SCOPE,
-    options as TracingOptions<MongoCommandInfo, MongoCommandOutcome>,
+    options as TracingOptions<MongoCommandInfo, MongoCommandEndEvent>,
     EXTRA_OPTIONS,
   );
-  const withText = options?.dbQueryText === true;
+  enableMonitoring(client);
+  const withText = options?.queryText === true;
+  const requireParent = options?.requireParentSpan !== false;
   const wantsInfo = options?.ignore !== undefined || options?.requestHook !== undefined;
   const withResponseHook = options?.responseHook !== undefined;
-  const inFlight = new Map<number, InFlight>();
+  const inFlight = new Map<string, InFlight>();
   let stopped = false;
 
-  function end(entry: InFlight, failure: Failure | undefined, outcome: MongoCommandOutcome | undefined): void {
+  function end(entry: InFlight, failure: Failure | undefined, event: MongoCommandEndEvent | undefined): void {
     const { ctx, span } = entry;
     if (isRecording(span, tracer)) {
-      if (outcome !== undefined) tracer.responseHook(span, outcome);
+      if (event !== undefined) tracer.responseHook(span, event);
       if (failure !== undefined) {
         try {
           applyFailure(span, failure);
@@ -127,9 +127,9 @@ export function traceMongoClient(client: MongoClientLike, options?: MongoTracing
     tracer.end(ctx, span);
   }
 
-  function take(requestId: number): InFlight | undefined {
-    const entry = inFlight.get(requestId);
-    if (entry !== undefined) inFlight.delete(requestId);
+  function take(key: string): InFlight | undefined {
+    const entry = inFlight.get(key);
+    if (entry !== undefined) inFlight.delete(key);
     if (stopped && inFlight.size === 0) detach();
     return entry;
   }
@@ -138,6 +138,15 @@ export function traceMongoClient(client: MongoClientLike, options?: MongoTracing
     if (stopped) return;
     try {
       if (tracer.recordsNothing()) return;
+      const parent = context.active();
+      if (requireParent && !hasParent(parent)) return;
+      if (inFlight.size >= MAX_IN_FLIGHT) {
+        tracer.log.warn(
+          'in flight',
+          `more than ${MAX_IN_FLIGHT} commands of one client in flight; commands beyond that get no span`,
+        );
+        return;
+      }
       const operation = event.commandName;
       const database = event.databaseName;
       const command = event.command ?? {};
@@ -163,61 +172,56 @@ export function traceMongoClient(client: MongoClientLike, options?: MongoTracing
         if (server.port !== undefined) attributes[ATTR_SERVER_PORT] = server.port;
       }
       if (withText && !isRedacted(operation, command)) {
-        attributes[ATTR_DB_QUERY_TEXT] = queryText(operation, collection, command);
+        attributes[ATTR_DB_QUERY_TEXT] = sanitizedQuery(operation, collection, command);
       }
-      const started = tracer.start(context.active(), COMPONENT_MONGODB, name, undefined, undefined, attributes);
+      const key = keyOf(event);
+      const started = tracer.start(parent, COMPONENT_MONGODB, name, undefined, undefined, attributes);
       if (info !== undefined && isRecording(started.span, tracer)) tracer.requestHook(started.span, info);
-      if (inFlight.size >= MAX_IN_FLIGHT) {
-        const [oldest, entry] = inFlight.entries().next().value as [number, InFlight];
-        inFlight.delete(oldest);
-        tracer.log.warn('in flight', `more than ${MAX_IN_FLIGHT} commands in flight; the oldest is ended unfinished`);
-        end(entry, EVICTED, undefined);
-      }
-      // A request id the driver used again (it wraps around): the older command is long gone.
-      const previous = inFlight.get(event.requestId);
-      if (previous !== undefined) end(previous, EVICTED, undefined);
-      inFlight.set(event.requestId, started);
+      // A request id the driver used again on that connection (it wraps around): the older command is long gone.
+      const previous = inFlight.get(key);
+      if (previous !== undefined) end(previous, LOST, undefined);
+      inFlight.set(key, started);
     } catch (error) {
       tracer.log.warn('commandStarted', 'tracing a started command failed; the command goes on untraced', error);
     }
   };
 
   /** A command's end event: the span ends once, with the failure the event shows, if any. */
-  function settle<E extends { requestId: number }>(
-    event: E,
-    failureIn: (event: E) => Failure | undefined,
-    outcome: (event: E) => MongoCommandOutcome,
-  ): void {
+  function settle<E extends CommandEvent>(event: E, failureIn: (event: E) => Failure | undefined): void {
     try {
-      const entry = take(event.requestId);
-      if (entry !== undefined) end(entry, failureIn(event), withResponseHook ? outcome(event) : undefined);
+      const entry = take(keyOf(event));
+      if (entry === undefined) return;
+      end(entry, failureIn(event), withResponseHook ? (event as unknown as MongoCommandEndEvent) : undefined);
     } catch (error) {
       tracer.log.warn('end event', 'ending the span of a command failed', error);
     }
   }
-  const onSucceeded = (event: SucceededEvent): void => settle(event, succeededFailure, succeededOutcome);
-  const onFailed = (event: FailedEvent): void => settle(event, failedFailure, failedOutcome);
+  const onSucceeded = (event: SucceededEvent): void => settle(event, (e) => replyFailure(e.reply));
+  const onFailed = (event: FailedEvent): void => settle(event, (e) => failureOf(e.failure));
 
   // On close the driver fails the commands it still had; those of them left
-  // after that turn never get an end event. A command started after the close
-  // (the client connected again) is not one of them.
+  // after that turn never get an end event, and end here. A command started
+  // after the close (the client connected again) is not one of them.
   const onClosed = (): void => {
-    if (inFlight.size === 0) return;
-    const open = [...inFlight.keys()];
-    setImmediate(() => {
-      try {
-        for (const requestId of open) {
-          const entry = take(requestId);
-          if (entry !== undefined) end(entry, CLOSED, undefined);
+    try {
+      if (inFlight.size === 0) return;
+      const open = [...inFlight.keys()];
+      setImmediate(() => {
+        try {
+          for (const key of open) {
+            const entry = take(key);
+            if (entry !== undefined) end(entry, CLOSED, undefined);
+          }
+        } catch (error) {
+          tracer.log.warn('topologyClosed', 'ending the spans of unfinished commands failed', error);
         }
-      } catch (error) {
-        tracer.log.warn('topologyClosed', 'ending the spans of unfinished commands failed', error);
-      }
-    });
+      });
+    } catch (error) {
+      tracer.log.warn('topologyClosed', 'ending the spans of unfinished commands failed', error);
+    }
   };
 
-  const listeners: [string, (event: never) => void][] = [
-    ['commandStarted', onStarted],
+  const ends: [string, (event: never) => void][] = [
     ['commandSucceeded', onSucceeded],
     ['commandFailed', onFailed],
     ['topologyClosed', onClosed],
@@ -226,17 +230,21 @@ export function traceMongoClient(client: MongoClientLike, options?: MongoTracing
   function detach(): void {
     if (!attached) return;
     attached = false;
-    for (const [event, listener] of listeners) client.removeListener(event, listener);
+    for (const [event, listener] of ends) client.removeListener(event, listener);
     traced.delete(client);
   }
 
-  for (const [event, listener] of listeners) client.on(event, listener);
+  client.on('commandStarted', onStarted);
+  for (const [event, listener] of ends) client.on(event, listener);
   traced.add(client);
 
-  return function untrace(): void {
-    if (stopped) return;
-    stopped = true;
-    if (inFlight.size === 0) detach();
+  return {
+    untrace(): void {
+      if (stopped) return;
+      stopped = true;
+      client.removeListener('commandStarted', onStarted);
+      if (inFlight.size === 0) detach();
+    },
   };
 }
 
@@ -254,8 +262,9 @@ function enableMonitoring(client: MongoClientLike): void {
   if (record.monitorCommands === true || record.options?.monitorCommands === true) return;
   if (record.topology !== undefined && record.topology !== null) {
     throw new TypeError(
-      'tracewire: this MongoClient is connected already and was created without { monitorCommands: true }; ' +
-        'call traceMongoClient before client.connect(), or create the client with monitorCommands: true',
+      'tracewire: this MongoClient is connected already and was created without { monitorCommands: true }, ' +
+        'so the driver reports none of its commands and it cannot be traced; ' +
+        'call traceMongoClient before client.connect(), or create the client with { monitorCommands: true }',
     );
   }
   record.monitorCommands = true;

@@ -1,34 +1,73 @@
 // What no real server makes happen on demand, with a stand-in client that
 // emits the driver's command events: end events that never come, more
-// commands in flight than the bound, end events twice, redacted commands,
-// and events of odd shapes. Through the CJS and the ESM build.
-import { diag, SpanStatusCode, trace } from '@opentelemetry/api';
+// commands in flight than the bound, end events twice, the same request id on
+// two connections, redacted commands, long commands, and events of odd
+// shapes. Through the CJS and the ESM build. Unless a test says otherwise,
+// commands are traced without a parent (requireParentSpan: false).
+import { context, diag, ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
 import { BUILDS, load } from '../../../test/support/builds';
 import { memoryTracing } from '../../../test/support/otel';
-import { FakeClient, type Pkg, wait } from './helpers';
+import { diagWarnings, FakeClient, type Pkg, wait } from './helpers';
 
 const otel = memoryTracing();
 afterAll(() => otel.close());
 
 describe.each(BUILDS)('@tracewire/mongodb with a stand-in client (%s build)', (build) => {
   let pkg: Pkg;
-  let warn: jest.SpyInstance;
+  let warn: jest.Mock;
   beforeAll(async () => {
     pkg = await load<Pkg>('@tracewire/mongodb', build);
   });
   beforeEach(() => {
-    warn = jest.spyOn(diag, 'warn').mockImplementation(() => {});
+    warn = diagWarnings();
   });
   afterEach(() => {
-    warn.mockRestore();
+    diag.disable();
     otel.reset();
   });
 
   function traced(options: object = {}) {
     const client = new FakeClient();
-    const untrace = pkg.traceMongoClient(client, { tracerProvider: otel.provider, ...options });
+    const { untrace } = pkg.traceMongoClient(client, {
+      tracerProvider: otel.provider,
+      requireParentSpan: false,
+      ...options,
+    });
     return { client, untrace };
   }
+  const inParent = <T>(work: () => T): T =>
+    context.with(trace.setSpan(ROOT_CONTEXT, otel.provider.getTracer('test').startSpan('parent')), work);
+
+  test('requireParentSpan defaults to true: a command outside any trace makes no span', () => {
+    const client = new FakeClient();
+    const { untrace } = pkg.traceMongoClient(client, { tracerProvider: otel.provider });
+    client.succeeded(client.started('find'));
+    expect(otel.spans()).toEqual([]);
+    // Under an active span, a remote parent (extracted context) or a local one, the same command is traced.
+    const remote = trace.setSpanContext(ROOT_CONTEXT, {
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      traceFlags: 1,
+      isRemote: true,
+    });
+    context.with(remote, () => client.succeeded(client.started('find')));
+    inParent(() => client.succeeded(client.started('insert')));
+    expect(otel.spans().map((span) => [span.name, span.parentSpanContext?.spanId !== undefined])).toEqual([
+      ['find messages', true],
+      ['insert messages', true],
+    ]);
+    expect(otel.spans()[0]?.spanContext().traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+    untrace();
+  });
+
+  test('requireParentSpan: false traces a command outside any trace as a root span', () => {
+    const { client, untrace } = traced();
+    client.succeeded(client.started('find'));
+    const [span] = otel.spans();
+    expect(span?.name).toBe('find messages');
+    expect(span?.parentSpanContext).toBeUndefined();
+    untrace();
+  });
 
   test('a command whose end event never comes is ended when the client closes, marked unfinished', async () => {
     const { client } = traced();
@@ -59,23 +98,61 @@ describe.each(BUILDS)('@tracewire/mongodb with a stand-in client (%s build)', (b
     expect(otel.spans()[1]?.status.code).toBe(SpanStatusCode.UNSET);
   });
 
-  test(`at most MAX_IN_FLIGHT commands are in flight: the oldest is ended to make room, once`, () => {
+  test('at most MAX_IN_FLIGHT commands are traced at once: those beyond get no span, reported once', () => {
     expect(pkg.MAX_IN_FLIGHT).toBe(1024);
     const { client } = traced();
     const ids = Array.from({ length: pkg.MAX_IN_FLIGHT }, () => client.started('find'));
+    const beyond = [client.started('insert'), client.started('update')];
     expect(otel.spans()).toHaveLength(0);
-    const newest = client.started('insert');
-    const [oldest] = otel.spans();
-    expect(otel.spans()).toHaveLength(1);
-    expect(oldest?.attributes['error.type']).toBe('_OTHER');
-    expect(oldest?.status.message).toMatch(/more than 1024 commands in flight/);
-    // Its late end event ends nothing a second time; the others end as usual.
-    client.succeeded(ids[0] as number);
-    expect(otel.spans()).toHaveLength(1);
-    for (const id of [...ids.slice(1), newest]) client.succeeded(id);
-    expect(otel.spans()).toHaveLength(pkg.MAX_IN_FLIGHT + 1);
-    expect(otel.spans().filter((span) => span.status.code === SpanStatusCode.ERROR)).toHaveLength(1);
-    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/commands in flight/), undefined);
+    // Their end events end nothing; the traced ones end as usual, none of them marked.
+    for (const id of beyond) client.succeeded(id);
+    expect(otel.spans()).toHaveLength(0);
+    for (const id of ids) client.succeeded(id);
+    expect(otel.spans()).toHaveLength(pkg.MAX_IN_FLIGHT);
+    expect(otel.spans().filter((span) => span.name !== 'find messages')).toEqual([]);
+    expect(otel.spans().filter((span) => span.status.code !== SpanStatusCode.UNSET)).toEqual([]);
+    const reports = warn.mock.calls.filter(([message]) => /commands of one client in flight/.test(message));
+    expect(reports).toHaveLength(1);
+    // Room again: the next command is traced.
+    client.succeeded(client.started('delete'));
+    expect(otel.spans().map((span) => span.name)).toContain('delete messages');
+  });
+
+  test('end events are matched on address, connection id and request id', () => {
+    const { client } = traced();
+    // The same request id on two connections of one server, and on two servers.
+    client.started('find', undefined, 'app', { connectionId: 1, requestId: 7 });
+    client.started('insert', undefined, 'app', { connectionId: 2, requestId: 7 });
+    client.started('update', undefined, 'app', { address: '10.0.0.2:27017', connectionId: 1, requestId: 7 });
+    client.emit('commandFailed', {
+      requestId: 7,
+      connectionId: 2,
+      address: '127.0.0.1:27017',
+      commandName: 'insert',
+      duration: 1,
+      failure: { code: 11000, codeName: 'DuplicateKey' },
+    });
+    client.emit('commandSucceeded', {
+      requestId: 7,
+      connectionId: 1,
+      address: '10.0.0.2:27017',
+      commandName: 'update',
+      duration: 1,
+      reply: { ok: 1 },
+    });
+    client.emit('commandSucceeded', {
+      requestId: 7,
+      connectionId: 1,
+      address: '127.0.0.1:27017',
+      commandName: 'find',
+      duration: 1,
+      reply: { ok: 1 },
+    });
+    expect(otel.spans().map((span) => [span.name, span.status.code, span.attributes['server.address']])).toEqual([
+      ['insert messages', SpanStatusCode.ERROR, '127.0.0.1'],
+      ['update messages', SpanStatusCode.UNSET, '10.0.0.2'],
+      ['find messages', SpanStatusCode.UNSET, '127.0.0.1'],
+    ]);
   });
 
   test('an end event that comes twice ends the span once', () => {
@@ -92,6 +169,7 @@ describe.each(BUILDS)('@tracewire/mongodb with a stand-in client (%s build)', (b
     const { client, untrace } = traced();
     const id = client.started('find');
     untrace();
+    expect(client.listenerCount('commandStarted')).toBe(0);
     expect(client.listenerCount('commandSucceeded')).toBe(1);
     client.succeeded(client.started('ping', { ping: 1 }));
     client.failed(id, { code: 50, codeName: 'MaxTimeMSExpired', message: 'operation exceeded time limit' });
@@ -109,10 +187,10 @@ describe.each(BUILDS)('@tracewire/mongodb with a stand-in client (%s build)', (b
     expect(() => pkg.traceMongoClient(client, { tracerProvider: otel.provider })).toThrow(/traced already/);
     untrace();
     expect(client.listenerCount('commandStarted')).toBe(0);
-    const again = pkg.traceMongoClient(client, { tracerProvider: otel.provider });
+    const again = pkg.traceMongoClient(client, { tracerProvider: otel.provider, requireParentSpan: false });
     client.succeeded(client.started('find'));
     expect(otel.spans()).toHaveLength(1);
-    again();
+    again.untrace();
   });
 
   test('error.type: the code name, else a known name for the code, else the code; the driver error name without a code', () => {
@@ -161,8 +239,14 @@ describe.each(BUILDS)('@tracewire/mongodb with a stand-in client (%s build)', (b
     );
   });
 
-  test('db.query.text (opted in): every value a ?, keys and collection kept, the envelope left out', () => {
-    const { client } = traced({ dbQueryText: true });
+  test('queryText is off by default: no db.query.text', () => {
+    const { client } = traced();
+    client.succeeded(client.started('find', { find: 'messages', filter: { userId: 'u-42' } }));
+    expect(otel.spans()[0]?.attributes['db.query.text']).toBeUndefined();
+  });
+
+  test('db.query.text (queryText: true): every value a ?, keys and collection kept, the envelope left out', () => {
+    const { client } = traced({ queryText: true });
     const objectId = { _bsontype: 'ObjectId', id: 'abc' };
     client.succeeded(
       client.started('find', {
@@ -186,8 +270,23 @@ describe.each(BUILDS)('@tracewire/mongodb with a stand-in client (%s build)', (b
     ]);
   });
 
+  test(`db.query.text is at most MAX_QUERY_TEXT characters: a longer one is cut and ends with …`, () => {
+    expect(pkg.MAX_QUERY_TEXT).toBe(2048);
+    const { client } = traced({ queryText: true });
+    const documents = Array.from({ length: 10_000 }, (_, i) => ({ _id: i, text: 'secret', [`field${i}`]: i }));
+    client.succeeded(client.started('insert', { insert: 'messages', documents, ordered: false }));
+    client.succeeded(client.started('ping', { ping: 1 }));
+    const [insert, ping] = otel.spans().map((span) => String(span.attributes['db.query.text']));
+    expect(insert).toHaveLength(pkg.MAX_QUERY_TEXT);
+    expect(insert?.startsWith('{"insert":"messages","documents":[{"_id":"?","text":"?","field0":"?"},')).toBe(true);
+    expect(insert?.endsWith('…')).toBe(true);
+    expect(insert).not.toMatch(/secret|ordered/);
+    // A short one is whole.
+    expect(ping).toBe('{"ping":"?"}');
+  });
+
   test('redacted commands (authentication, user management) get a span but never a query text', () => {
-    const { client } = traced({ dbQueryText: true });
+    const { client } = traced({ queryText: true });
     client.succeeded(client.started('createUser', { createUser: 'alice', pwd: 'hunter2', roles: [] }, 'admin'));
     client.succeeded(client.started('saslStart', {}, 'admin'));
     client.succeeded(client.started('hello', { hello: 1, speculativeAuthenticate: { saslStart: 1 } }, 'admin'));
@@ -203,14 +302,7 @@ describe.each(BUILDS)('@tracewire/mongodb with a stand-in client (%s build)', (b
   test('server.address and server.port from host:port, [IPv6]:port and a socket path', () => {
     const { client } = traced();
     for (const address of ['db.internal:27018', '[::1]:27019', '/tmp/mongodb-27017.sock']) {
-      client.emit('commandStarted', {
-        requestId: 900,
-        commandName: 'ping',
-        databaseName: 'app',
-        command: { ping: 1 },
-        address,
-      });
-      client.succeeded(900);
+      client.succeeded(client.started('ping', { ping: 1 }, 'app', { address }));
     }
     expect(otel.spans().map((span) => [span.attributes['server.address'], span.attributes['server.port']])).toEqual([
       ['db.internal', 27018],
@@ -219,8 +311,23 @@ describe.each(BUILDS)('@tracewire/mongodb with a stand-in client (%s build)', (b
     ]);
   });
 
+  test("responseHook gets the driver's end event itself, before the span ends", () => {
+    const events: unknown[] = [];
+    const { client } = traced({ responseHook: (_span: unknown, event: unknown) => events.push(event) });
+    const listened: unknown[] = [];
+    client.on('commandSucceeded', (event) => listened.push(event));
+    client.on('commandFailed', (event) => listened.push(event));
+    client.succeeded(client.started('find'), { ok: 1, cursor: {} });
+    client.failed(client.started('insert'), { code: 11000 }, 'insert');
+    expect(events).toHaveLength(2);
+    expect(events[0]).toBe(listened[0]);
+    expect(events[1]).toBe(listened[1]);
+    expect(events[0]).toMatchObject({ commandName: 'find', reply: { ok: 1 }, duration: 1 });
+    expect(events[1]).toMatchObject({ commandName: 'insert', failure: { code: 11000 } });
+  });
+
   test('events of odd shapes never throw into the driver', () => {
-    const { client } = traced({ dbQueryText: true });
+    const { client } = traced({ queryText: true });
     const odd = [null, undefined, 42, {}, { requestId: 1 }, { requestId: 2, commandName: 'find', command: null }];
     for (const event of odd) {
       expect(() => client.emit('commandStarted', event)).not.toThrow();
@@ -231,7 +338,7 @@ describe.each(BUILDS)('@tracewire/mongodb with a stand-in client (%s build)', (b
 
   test('without tracerProvider, the global provider is used once an SDK registers it, even after traceMongoClient', () => {
     const client = new FakeClient();
-    const untrace = pkg.traceMongoClient(client);
+    const { untrace } = pkg.traceMongoClient(client, { requireParentSpan: false });
     client.succeeded(client.started('ping', { ping: 1 }));
     expect(otel.spans()).toEqual([]);
     trace.setGlobalTracerProvider(otel.provider);
@@ -248,7 +355,7 @@ describe.each(BUILDS)('@tracewire/mongodb with a stand-in client (%s build)', (b
 
   test('with no SDK registered and no tracerProvider, nothing is tracked', () => {
     const client = new FakeClient();
-    const untrace = pkg.traceMongoClient(client);
+    const { untrace } = pkg.traceMongoClient(client, { requireParentSpan: false });
     client.started('find');
     untrace();
     // Nothing was in flight: untrace() removed the listeners at once.

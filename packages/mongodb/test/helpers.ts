@@ -3,6 +3,7 @@
 // server's answers, and a fake client for what no real server can do.
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
+import { DiagLogLevel, diag } from '@opentelemetry/api';
 
 export type Pkg = typeof import('@tracewire/mongodb');
 type FerretModule = typeof import('../../../scripts/ferretdb.cjs');
@@ -98,20 +99,43 @@ export class FakeClient extends EventEmitter {
   monitorCommands?: boolean;
   topology?: object;
   private nextId = 1;
+  /** Where each started command went, as the driver's events say: address and connection id. */
+  private readonly sentTo = new Map<number, { address: string; connectionId: number }>();
 
-  started(commandName: string, command: Record<string, unknown> = { [commandName]: 'messages' }, databaseName = 'app') {
-    const requestId = this.nextId++;
-    this.emit('commandStarted', { requestId, commandName, databaseName, command, address: '127.0.0.1:27017' });
+  started(
+    commandName: string,
+    command: Record<string, unknown> = { [commandName]: 'messages' },
+    databaseName = 'app',
+    { address = '127.0.0.1:27017', connectionId = 1, requestId = this.nextId++ } = {},
+  ) {
+    this.sentTo.set(requestId, { address, connectionId });
+    this.emit('commandStarted', { requestId, connectionId, commandName, databaseName, command, address });
     return requestId;
   }
 
-  succeeded(requestId: number, reply: Record<string, unknown> = { ok: 1 }) {
-    this.emit('commandSucceeded', { requestId, reply, duration: 1 });
+  private endOf(requestId: number, commandName: string) {
+    const { address, connectionId } = this.sentTo.get(requestId) ?? { address: '127.0.0.1:27017', connectionId: 1 };
+    return { requestId, connectionId, address, commandName, duration: 1 };
   }
 
-  failed(requestId: number, failure: unknown) {
-    this.emit('commandFailed', { requestId, failure, duration: 1 });
+  succeeded(requestId: number, reply: Record<string, unknown> = { ok: 1 }, commandName = 'find') {
+    this.emit('commandSucceeded', { ...this.endOf(requestId, commandName), reply });
   }
+
+  failed(requestId: number, failure: unknown, commandName = 'find') {
+    this.emit('commandFailed', { ...this.endOf(requestId, commandName), failure });
+  }
+}
+
+/**
+ * A registered diag logger whose `warn` is a mock, not a spy on `diag.warn`:
+ * since API 1.10 the ES build logs through its own `diag` object, and only
+ * the registered logger is shared. Call in beforeEach; `diag.disable()` after.
+ */
+export function diagWarnings(): jest.Mock {
+  const warn = jest.fn();
+  diag.setLogger({ warn, error: jest.fn(), info: jest.fn(), debug: jest.fn(), verbose: jest.fn() }, DiagLogLevel.WARN);
+  return warn;
 }
 
 export const wait = (ms: number) => new Promise((done) => setTimeout(done, ms));

@@ -56,7 +56,7 @@ describe('@tracewire/mongodb patches nothing', () => {
     const six: InstanceType<typeof Client6> = new Client6('mongodb://127.0.0.1:1/');
     const seven: InstanceType<typeof Client7> = new Client7('mongodb://127.0.0.1:1/');
     // Type-checked by `pnpm lint`; run here, it traces and untraces.
-    for (const untrace of [pkg.traceMongoClient(six), pkg.traceMongoClient(seven)]) untrace();
+    for (const tracing of [pkg.traceMongoClient(six), pkg.traceMongoClient(seven)]) tracing.untrace();
   });
 
   test.each(DRIVERS.flatMap((driver) => BUILDS.map((build) => ({ driver, build }))))(
@@ -67,12 +67,12 @@ describe('@tracewire/mongodb patches nothing', () => {
       const before = protos.map(descriptors);
       const client = new driver.MongoClient('mongodb://127.0.0.1:1/?directConnection=true');
       const ownBefore = Object.keys(client).sort();
-      const untrace = pkg.traceMongoClient(client, { tracerProvider: otel.provider });
+      const tracing = pkg.traceMongoClient(client, { tracerProvider: otel.provider });
       expect(protos.map(descriptors)).toEqual(before);
       // The client itself gets listeners and monitorCommands (its public option), nothing else.
       expect(Object.keys(client).sort()).toEqual(ownBefore);
       expect(client.monitorCommands).toBe(true);
-      untrace();
+      tracing.untrace();
     },
   );
 });
@@ -132,10 +132,11 @@ describeFerret('an app bundled with esbuild', () => {
         },
       };
       const client = new MongoClient(process.argv[2], { directConnection: true });
-      traceMongoClient(client, { tracerProvider: { getTracer: () => tracer } });
+      const tracing = traceMongoClient(client, { tracerProvider: { getTracer: () => tracer } });
       const request = tracer.startSpan('GET /', { kind: 1 }, ROOT_CONTEXT);
       await context.with(trace.setSpan(ROOT_CONTEXT, request), () => client.db('app').collection('messages').find({}).toArray());
       request.end();
+      tracing.untrace();
       await client.close();
       console.log(JSON.stringify(ended));
     `;

@@ -1,7 +1,11 @@
 // Every row of the span contract's "Database client span (MongoDB)" section
 // that a real server can show, against FerretDB (a MongoDB-wire server), for
-// the 6.x and 7.x drivers, through the CJS and the ESM build.
-import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+// the 6.x and 7.x drivers, through the CJS and the ESM build; and 50
+// concurrent traced HTTP requests on a pool of one connection.
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { context, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { BUILDS, load } from '../../../test/support/builds';
 import { memoryTracing, waitForSpans } from '../../../test/support/otel';
 import { type Client, clientOf, DRIVERS, type FerretDB, ferretdbOrSkip, type Pkg, startFerretDB } from './helpers';
@@ -19,14 +23,14 @@ describeFerret.each(DRIVERS.flatMap((driver) => BUILDS.map((build) => ({ driver,
     let pkg: Pkg;
     let server: FerretDB;
     let client: Client;
-    let untrace: () => void;
+    let tracing: { untrace(): void };
     const tracer = () => otel.provider.getTracer('test');
 
     beforeAll(async () => {
       pkg = await load<Pkg>('@tracewire/mongodb', build);
       server = await startFerretDB(bin);
       client = clientOf(driver, server.url);
-      untrace = pkg.traceMongoClient(client, { tracerProvider: otel.provider });
+      tracing = pkg.traceMongoClient(client, { tracerProvider: otel.provider });
       await client.connect();
       await client
         .db('app')
@@ -38,7 +42,7 @@ describeFerret.each(DRIVERS.flatMap((driver) => BUILDS.map((build) => ({ driver,
         ]);
     });
     afterAll(async () => {
-      untrace?.();
+      tracing?.untrace();
       await client?.close();
       await server?.stop();
     });
@@ -197,5 +201,68 @@ describeFerret.each(DRIVERS.flatMap((driver) => BUILDS.map((build) => ({ driver,
         .collection('messages')
         .deleteOne({ _id: 100 + Number(driver.major) });
     });
+
+    test('50 concurrent traced HTTP requests, three operations each, on maxPoolSize 1: every command span is a child of its own request', async () => {
+      const express = require('express5') as typeof import('express');
+      const { tracing: expressTracing } = require('@tracewire/express') as typeof import('@tracewire/express');
+      // One connection: the requests queue for it, and each command still runs in its own request's context.
+      const pooled = clientOf(driver, server.url, { maxPoolSize: 1 });
+      // Which request issued a command, read from the command itself.
+      const requestOf = (command: Record<string, unknown>): number => {
+        const filter = command.filter as { req?: number } | undefined;
+        const documents = command.documents as { req?: number }[] | undefined;
+        return filter?.req ?? documents?.[0]?.req ?? -1;
+      };
+      const traced = pkg.traceMongoClient(pooled, {
+        tracerProvider: otel.provider,
+        requestHook: (span: Span, info: { command: Record<string, unknown> }) => {
+          span.setAttribute('test.request', requestOf(info.command));
+        },
+      });
+      const app = express();
+      app.use(expressTracing({ tracerProvider: otel.provider }));
+      app.get('/requests/:n', async (req, res) => {
+        const n = Number(req.params.n);
+        const load = pooled.db('app').collection('load');
+        const before = await load.find({ req: n }).toArray();
+        await load.insertOne({ req: n, _id: `${driver.major}-${build}-${n}` });
+        const after = await load.find({ req: n }).toArray();
+        res.json({ before: before.length, after: after.length });
+      });
+      const httpServer = http.createServer(app).listen(0, '127.0.0.1');
+      await once(httpServer, 'listening');
+      const { port } = httpServer.address() as AddressInfo;
+      try {
+        const N = 50;
+        const answers = await Promise.all(
+          Array.from({ length: N }, (_, n) =>
+            fetch(`http://127.0.0.1:${port}/requests/${n}`).then((response) => response.json()),
+          ),
+        );
+        expect(answers).toEqual(Array.from({ length: N }, () => ({ before: 0, after: 1 })));
+        const spans = await waitForSpans(otel.spans, N * 4);
+        const servers = spans.filter((span) => span.kind === SpanKind.SERVER);
+        const commands = spans.filter((span) => span.attributes.component === 'mongodb');
+        expect(servers).toHaveLength(N);
+        expect(commands).toHaveLength(N * 3);
+        const byId = new Map(servers.map((span) => [span.spanContext().spanId, span]));
+        for (const command of commands) {
+          const parent = byId.get(command.parentSpanContext?.spanId as string);
+          expect(parent).toBeDefined();
+          expect(command.spanContext().traceId).toBe(parent?.spanContext().traceId);
+          // The request the command belongs to is the one whose span is its parent.
+          expect(`/requests/${command.attributes['test.request']}`).toBe(parent?.attributes['url.path']);
+        }
+        for (const span of servers) {
+          const children = commands.filter((c) => c.parentSpanContext?.spanId === span.spanContext().spanId);
+          expect(children.map((c) => c.name)).toEqual(['find load', 'insert load', 'find load']);
+        }
+      } finally {
+        httpServer.closeAllConnections();
+        httpServer.close();
+        traced.untrace();
+        await pooled.close();
+      }
+    }, 30_000);
   },
 );
