@@ -1,9 +1,10 @@
 // `pnpm demo`: builds the packages, starts FerretDB (a MongoDB-wire server,
-// built by scripts/ferretdb.sh, which needs Go; without it the messages stay
-// in memory) and the two example services as their own processes exporting
-// OTLP/HTTP to a receiver run here on loopback, sends one request that works,
-// one that fails and one that goes over gRPC, stops the services (they flush
-// their spans on SIGTERM) and prints each trace as a waterfall.
+// built once per machine by scripts/ferretdb.sh, which needs Go; without Go
+// the messages stay in memory) and the two example services as their own
+// processes exporting OTLP/HTTP to a receiver run here on loopback, sends one
+// request that works, one that fails and one that goes over gRPC, stops the
+// services (they flush their spans on SIGTERM) and prints each trace as a
+// waterfall.
 //
 // With OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
 // OTEL_TRACES_EXPORTER) set, the spans go to that backend instead and the
@@ -60,17 +61,35 @@ async function exportTarget() {
   };
 }
 
-/** FerretDB for the message service's messages: built first if Go can build it; undefined without Go. */
+const IN_MEMORY = 'the messages stay in memory, no MongoDB spans';
+
+/**
+ * FerretDB for the message service's messages, built first if needed;
+ * undefined (the messages stay in memory, said in one line) without Go or
+ * when the build fails.
+ */
 async function startDatabase() {
   let located = locateFerretDB();
   if (!located.found) {
     const go = spawnSync('go', ['version'], { stdio: 'ignore' });
     if (go.error || go.status !== 0) {
-      log('no FerretDB and no Go to build it (scripts/ferretdb.sh): the messages stay in memory, no MongoDB spans');
+      log(`no FerretDB and no Go to build it (scripts/ferretdb.sh): ${IN_MEMORY}`);
       return undefined;
     }
-    log('building FerretDB (scripts/ferretdb.sh), once per machine; the first build takes minutes ...');
-    located = { found: true, bin: await buildFerretDB() };
+    log(
+      'building FerretDB (scripts/ferretdb.sh), once per machine: Go compiles FerretDB and its SQLite backend ' +
+        'from source, which takes about a minute ...',
+    );
+    try {
+      located = { found: true, bin: await buildFerretDB() };
+    } catch (error) {
+      const why = String(error?.message ?? error)
+        .trim()
+        .split('\n')
+        .pop();
+      log(`building FerretDB failed (${why}): ${IN_MEMORY}`);
+      return undefined;
+    }
   }
   return startFerretDB(located.bin);
 }
@@ -108,7 +127,7 @@ async function main() {
     });
     services.push(userService);
     log(`message-service on ${messageService.url} (gRPC ${messageService.grpc}), user-service on ${userService.url}`);
-    log(database ? `messages in FerretDB on ${database.url}` : 'messages in memory');
+    if (database) log(`messages in FerretDB on ${database.url}, traced by @tracewire/mongodb`);
     log(
       target.receiver ? `spans go to the demo's OTLP receiver on ${target.receiver.url}` : 'spans go to your backend',
     );

@@ -1,14 +1,12 @@
-// The message service: GET /messages/:userId?count=N returns N messages
-// (grpc.js serves the same over gRPC), read from the mailbox (mailbox.js:
-// MongoDB when MONGODB_URL is set, else memory).
+// The message service: GET /messages/:userId?count=N returns up to N of the
+// user's messages (grpc.js serves the same over gRPC), read from the mailbox
+// (mailbox.js: MongoDB when MONGODB_URL is set, else memory).
 // User 0's mailbox is broken on purpose, so the demo can show an error trace.
 import Router from '@koa/router';
 import { tracing } from '@tracewire/koa';
 import Koa from 'koa';
 
-export class MailboxUnavailableError extends Error {
-  name = 'MailboxUnavailableError';
-}
+export { MailboxUnavailableError } from './mailbox.js';
 
 export const MAX_COUNT = 100;
 
@@ -19,8 +17,7 @@ function parseCount(value) {
 }
 
 /** The messages of a user from the mailbox, for the HTTP route and the gRPC method alike. */
-export async function listMessages(mailbox, userId, count) {
-  if (userId === '0') throw new MailboxUnavailableError(`the mailbox of user ${userId} is unavailable`);
+export function listMessages(mailbox, userId, count) {
   return mailbox.list(userId, count);
 }
 
