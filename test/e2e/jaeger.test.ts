@@ -272,48 +272,84 @@ describeJaeger('Jaeger v2 on loopback', () => {
       await database?.stop();
     }, 30_000);
 
-    (ferretdb.found ? test : test.skip)(
-      "a user's first read: find and insert are CLIENT spans of the message service's server span, with the database tags",
+    const testWithFerretDB = ferretdb.found ? test : test.skip;
+
+    /** The MongoDB command spans of a trace, in the order they started. */
+    const commandsOf = (trace: JaegerTrace) =>
+      trace.spans.filter((span) => tag(span.tags, 'component') === 'mongodb').sort((a, b) => a.startTime - b.startTime);
+
+    testWithFerretDB(
+      "the demo's request: user SERVER -> fetch CLIENT -> message SERVER -> find messages, a CLIENT span with the database tags",
       async () => {
         const response = await fetch(`${userService}/users/42/messages?count=2`);
         expect(response.status).toBe(200);
-        const trace = await jaeger.trace(response.headers.get('x-trace-id')!, 5);
+        expect(((await response.json()) as { messages: unknown[] }).messages).toHaveLength(2);
+        const trace = await jaeger.trace(response.headers.get('x-trace-id')!, 4);
         const serviceOf = (span: JaegerSpan) => trace.processes[span.processID]?.serviceName;
-        expect(trace.spans).toHaveLength(5);
+        expect(trace.spans).toHaveLength(4);
+        const userServer = trace.spans.find((span) => span.operationName === 'GET /users/:id/messages')!;
+        const userClient = trace.spans.find((span) => span.operationName === 'GET /messages/42')!;
         const messageServer = trace.spans.find((span) => span.operationName === 'GET /messages/:userId')!;
-        const commands = trace.spans
-          .filter((span) => tag(span.tags, 'component') === 'mongodb')
-          .sort((a, b) => a.startTime - b.startTime);
-        expect(commands.map((span) => span.operationName)).toEqual(['find messages', 'insert messages']);
-        for (const span of commands) {
-          expect(serviceOf(span)).toBe('message-service');
-          expect(span.references).toEqual([
-            { refType: 'CHILD_OF', traceID: trace.traceID, spanID: messageServer.spanID },
-          ]);
-          expect(tags(span)).toMatchObject({
-            'span.kind': 'client',
-            'otel.scope.name': '@tracewire/mongodb',
-            'db.system.name': 'mongodb',
-            'db.namespace': 'messages',
-            'db.collection.name': 'messages',
-            'db.operation.name': span.operationName.split(' ')[0],
-            'server.address': '127.0.0.1',
-            'server.port': database!.port,
-          });
-          expect(tag(span.tags, 'db.query.text')).toBeUndefined();
-          expect(status(span)).toEqual(UNSET);
-          // A real duration, inside the server span's.
-          expect(span.duration).toBeGreaterThan(0);
-          expect(span.startTime).toBeGreaterThanOrEqual(messageServer.startTime);
-          expect(span.startTime + span.duration).toBeLessThanOrEqual(messageServer.startTime + messageServer.duration);
-        }
-        // The second read finds the messages: one find, no insert.
-        const again = await fetch(`${userService}/users/42/messages-grpc?count=2`);
-        expect(again.status).toBe(200);
-        const second = await jaeger.trace(again.headers.get('x-trace-id')!, 4);
-        expect(
-          second.spans.filter((span) => tag(span.tags, 'component') === 'mongodb').map((s) => s.operationName),
-        ).toEqual(['find messages']);
+        const childOf = (parent: JaegerSpan) => [
+          { refType: 'CHILD_OF', traceID: trace.traceID, spanID: parent.spanID },
+        ];
+        expect(userClient.references).toEqual(childOf(userServer));
+        expect(messageServer.references).toEqual(childOf(userClient));
+        const commands = commandsOf(trace);
+        expect(commands.map((span) => span.operationName)).toEqual(['find messages']);
+        const [find] = commands;
+        expect(serviceOf(find!)).toBe('message-service');
+        expect(find!.references).toEqual(childOf(messageServer));
+        expect(tags(find!)).toMatchObject({
+          'span.kind': 'client',
+          'otel.scope.name': '@tracewire/mongodb',
+          component: 'mongodb',
+          'db.system.name': 'mongodb',
+          'db.namespace': 'messages',
+          'db.collection.name': 'messages',
+          'db.operation.name': 'find',
+          'server.address': '127.0.0.1',
+          'server.port': database!.port,
+        });
+        expect(tag(find!.tags, 'db.query.text')).toBeUndefined();
+        expect(status(find!)).toEqual(UNSET);
+        // A real duration, inside the server span's.
+        expect(find!.duration).toBeGreaterThan(0);
+        expect(find!.startTime).toBeGreaterThanOrEqual(messageServer.startTime);
+        expect(find!.startTime + find!.duration).toBeLessThanOrEqual(messageServer.startTime + messageServer.duration);
+      },
+    );
+
+    testWithFerretDB("over gRPC: the find is a CLIENT span of the message service's gRPC SERVER span", async () => {
+      const response = await fetch(`${userService}/users/42/messages-grpc?count=2`);
+      expect(response.status).toBe(200);
+      const trace = await jaeger.trace(response.headers.get('x-trace-id')!, 4);
+      const messageServer = trace.spans.find(
+        (span) => span.operationName === LIST_MESSAGES && tag(span.tags, 'span.kind') === 'server',
+      )!;
+      const commands = commandsOf(trace);
+      expect(commands.map((span) => span.operationName)).toEqual(['find messages']);
+      expect(commands[0]!.references).toEqual([
+        { refType: 'CHILD_OF', traceID: trace.traceID, spanID: messageServer.spanID },
+      ]);
+    });
+
+    testWithFerretDB(
+      "user 0: the server refuses the mailbox's find, which is ERROR under the message service's span",
+      async () => {
+        const response = await fetch(`${userService}/users/0/messages`);
+        expect(response.status).toBe(502);
+        const trace = await jaeger.trace(response.headers.get('x-trace-id')!, 4);
+        const messageServer = trace.spans.find((span) => span.operationName === 'GET /messages/:userId')!;
+        expect(tags(messageServer)).toMatchObject({ 'error.type': 'MailboxUnavailableError' });
+        const [find] = commandsOf(trace);
+        expect(find?.operationName).toBe('find messages');
+        expect(find?.references).toEqual([
+          { refType: 'CHILD_OF', traceID: trace.traceID, spanID: messageServer.spanID },
+        ]);
+        expect(tag(find!.tags, 'otel.status_code')).toBe('ERROR');
+        expect(tag(find!.tags, 'error.type')).toEqual(expect.any(String));
+        expect(tag(find!.tags, 'db.response.status_code')).toMatch(/^\d+$/);
       },
     );
   });
