@@ -188,6 +188,8 @@ export function traceMongoClient(client: MongoClientLike, options?: MongoTracing
 
   /** A command's end event: the span ends once, with the failure the event shows, if any. */
   function settle<E extends CommandEvent>(event: E, failureIn: (event: E) => Failure | undefined): void {
+    // Nothing in flight (no SDK, no parent): no key to build.
+    if (inFlight.size === 0) return;
     try {
       const entry = take(keyOf(event));
       if (entry === undefined) return;
