@@ -19,37 +19,9 @@ JAEGER_MODULE=github.com/jaegertracing/jaeger
 JAEGER_VERSION=v1.76.0
 JAEGER_V2_VERSION=v2.13.0
 
-dir="${XDG_CACHE_HOME:-$HOME/.cache}/tracewire/jaeger/$JAEGER_VERSION"
-bin="${JAEGER_BIN:-$dir/jaeger}"
-
-if [ "${1:-}" = "--path" ]; then
-  echo "$bin"
-  exit 0
-fi
-if [ -x "$bin" ]; then
-  echo "jaeger $JAEGER_V2_VERSION is already built" >&2
-  echo "$bin"
-  exit 0
-fi
-if [ -n "${JAEGER_BIN:-}" ]; then
-  echo "JAEGER_BIN=$JAEGER_BIN is not an executable file" >&2
-  exit 1
-fi
-command -v go >/dev/null || {
-  echo "jaeger.sh: Go is needed to build Jaeger ($JAEGER_MODULE@$JAEGER_VERSION) and is not on PATH" >&2
-  exit 1
-}
-
-mkdir -p "$dir"
-# Two runs at once (two checkouts, two CI jobs) build once.
-if command -v flock >/dev/null; then
-  exec 9>"$dir/.lock"
-  flock 9
-fi
-if [ -x "$bin" ]; then
-  echo "$bin"
-  exit 0
-fi
+# shellcheck source=go-binary.sh
+source "$(dirname "$0")/go-binary.sh"
+go_binary_cache jaeger "$JAEGER_VERSION" "$JAEGER_MODULE" JAEGER_BIN "$@"
 
 started=$(date +%s)
 echo "building jaeger $JAEGER_V2_VERSION ($JAEGER_MODULE@$JAEGER_VERSION) into $dir; the first build takes minutes" >&2

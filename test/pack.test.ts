@@ -101,8 +101,10 @@ describe(`packed tarballs, installed with npm as the README says (OTel ${line}, 
       }),
     );
     writeFileSync(join(work, 'package.json'), JSON.stringify({ name: 'pack-check', private: true }));
-    // The README's line with our packages as tarballs, plus Koa and gRPC as
-    // the README says to add them, plus the packages that line leaves out.
+    // The README's line with our packages as tarballs, plus Koa, gRPC and the
+    // MongoDB driver as the README says to add them (the peers of
+    // @tracewire/koa, @tracewire/grpc and @tracewire/mongodb), plus the
+    // packages that line leaves out.
     const words = readmeInstall().map((word) => tarballs.get(word) ?? word);
     const rest = [...tarballs].filter(([name]) => !readmeInstall().includes(name)).map(([, file]) => file);
     run('npm', [
@@ -117,6 +119,7 @@ describe(`packed tarballs, installed with npm as the README says (OTel ${line}, 
       'koa',
       '@koa/router',
       '@grpc/grpc-js',
+      'mongodb',
     ]);
     for (const [file, source] of Object.entries(appSource)) writeFileSync(join(work, file), source);
   }, 300_000);

@@ -58,7 +58,8 @@ function blocksOf(readme: string): Block[] {
  * A folder inside the repo (ignored by git, biome and jest through `.cache/`)
  * where snippets resolve `@tracewire/*`, the frameworks and their types from
  * the root node_modules, as ES modules. The root has Express only as
- * `express4`/`express5`, so `express` is linked to Express 5 there.
+ * `express4`/`express5` and the MongoDB driver only as `mongodb6`/`mongodb7`,
+ * so `express` is linked to Express 5 there and `mongodb` to the 7.x driver.
  */
 function workFolder(prefix: string): string {
   mkdirSync(join(root, '.cache'), { recursive: true });
@@ -66,6 +67,7 @@ function workFolder(prefix: string): string {
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ private: true, type: 'module' }));
   mkdirSync(join(dir, 'node_modules'));
   symlinkSync(join(root, 'node_modules', 'express5'), join(dir, 'node_modules', 'express'), 'dir');
+  symlinkSync(join(root, 'node_modules', 'mongodb7'), join(dir, 'node_modules', 'mongodb'), 'dir');
   return dir;
 }
 

@@ -7,6 +7,13 @@ import { join, resolve } from 'node:path';
 import { JAEGER, Jaeger, type JaegerSpan, type JaegerTag, type JaegerTrace, locateJaeger, tag } from './jaeger';
 import { Service } from './services';
 
+type FerretModule = typeof import('../../scripts/ferretdb.cjs');
+type FerretDB = Awaited<ReturnType<FerretModule['startFerretDB']>>;
+const { locateFerretDB, startFerretDB } = require('../../scripts/ferretdb.cjs') as FerretModule;
+// FERRETDB_BIN set (CI) and missing: this throws, and the run fails.
+const ferretdb = locateFerretDB();
+if (!ferretdb.found) console.warn(`end-to-end MongoDB test skipped: ${ferretdb.reason}`);
+
 const located = locateJaeger();
 if (!located.found) {
   console.warn(`end-to-end tests against Jaeger skipped: ${located.reason}`);
@@ -68,6 +75,21 @@ const EXPORTERS: Exporter[] = [
   },
 ];
 
+/** Starts the message service (with `messageEnv` on top) and the user service calling it; resolves with the user service's URL. */
+async function startBoth(services: Service[], exporterEnv: Record<string, string>, messageEnv = {}): Promise<string> {
+  // A short batch delay so spans reach Jaeger within the test, not after 5 s.
+  const env = { ...exporterEnv, OTEL_BSP_SCHEDULE_DELAY: '100' };
+  const message = await Service.start('message-service', { ...env, ...messageEnv });
+  services.push(message.service);
+  const user = await Service.start('user-service', {
+    ...env,
+    MESSAGE_SERVICE_URL: message.url,
+    MESSAGE_SERVICE_GRPC: message.grpc!,
+  });
+  services.push(user.service);
+  return user.url;
+}
+
 describeJaeger('Jaeger v2 on loopback', () => {
   let jaeger: Jaeger;
   // Jest names each test only when it runs a single file; a full run prints
@@ -123,17 +145,7 @@ describeJaeger('Jaeger v2 on loopback', () => {
     let userService: string;
 
     beforeAll(async () => {
-      // A short batch delay so spans reach Jaeger within the test, not after 5 s.
-      const env = { ...exporter.env, OTEL_BSP_SCHEDULE_DELAY: '100' };
-      const message = await Service.start('message-service', env);
-      services.push(message.service);
-      const user = await Service.start('user-service', {
-        ...env,
-        MESSAGE_SERVICE_URL: message.url,
-        MESSAGE_SERVICE_GRPC: message.grpc!,
-      });
-      services.push(user.service);
-      userService = user.url;
+      userService = await startBoth(services, exporter.env);
     }, 40_000);
 
     afterAll(async () => {
@@ -242,6 +254,104 @@ describeJaeger('Jaeger v2 on loopback', () => {
       const { userServer } = threeSpans(trace, exporter);
       expect(userServer.references).toEqual([{ refType: 'CHILD_OF', traceID: traceId, spanID: parentId }]);
     });
+  });
+
+  describe('the message service with its messages in MongoDB (FerretDB), exporting OTLP/HTTP', () => {
+    const services: Service[] = [];
+    let database: FerretDB | undefined;
+    let userService: string;
+
+    beforeAll(async () => {
+      if (!ferretdb.found) return;
+      database = await startFerretDB(ferretdb.bin);
+      userService = await startBoth(services, EXPORTERS[0]!.env, { MONGODB_URL: database.url });
+    }, 40_000);
+
+    afterAll(async () => {
+      await Promise.all(services.map((service) => service.stop()));
+      await database?.stop();
+    }, 30_000);
+
+    const testWithFerretDB = ferretdb.found ? test : test.skip;
+
+    /** The MongoDB command spans of a trace, in the order they started. */
+    const commandsOf = (trace: JaegerTrace) =>
+      trace.spans.filter((span) => tag(span.tags, 'component') === 'mongodb').sort((a, b) => a.startTime - b.startTime);
+
+    testWithFerretDB(
+      "the demo's request: user SERVER -> fetch CLIENT -> message SERVER -> find messages, a CLIENT span with the database tags",
+      async () => {
+        const response = await fetch(`${userService}/users/42/messages?count=2`);
+        expect(response.status).toBe(200);
+        expect(((await response.json()) as { messages: unknown[] }).messages).toHaveLength(2);
+        const trace = await jaeger.trace(response.headers.get('x-trace-id')!, 4);
+        const serviceOf = (span: JaegerSpan) => trace.processes[span.processID]?.serviceName;
+        expect(trace.spans).toHaveLength(4);
+        const userServer = trace.spans.find((span) => span.operationName === 'GET /users/:id/messages')!;
+        const userClient = trace.spans.find((span) => span.operationName === 'GET /messages/42')!;
+        const messageServer = trace.spans.find((span) => span.operationName === 'GET /messages/:userId')!;
+        const childOf = (parent: JaegerSpan) => [
+          { refType: 'CHILD_OF', traceID: trace.traceID, spanID: parent.spanID },
+        ];
+        expect(userClient.references).toEqual(childOf(userServer));
+        expect(messageServer.references).toEqual(childOf(userClient));
+        const commands = commandsOf(trace);
+        expect(commands.map((span) => span.operationName)).toEqual(['find messages']);
+        const [find] = commands;
+        expect(serviceOf(find!)).toBe('message-service');
+        expect(find!.references).toEqual(childOf(messageServer));
+        expect(tags(find!)).toMatchObject({
+          'span.kind': 'client',
+          'otel.scope.name': '@tracewire/mongodb',
+          component: 'mongodb',
+          'db.system.name': 'mongodb',
+          'db.namespace': 'messages',
+          'db.collection.name': 'messages',
+          'db.operation.name': 'find',
+          'server.address': '127.0.0.1',
+          'server.port': database!.port,
+        });
+        expect(tag(find!.tags, 'db.query.text')).toBeUndefined();
+        expect(status(find!)).toEqual(UNSET);
+        // A real duration, inside the server span's.
+        expect(find!.duration).toBeGreaterThan(0);
+        expect(find!.startTime).toBeGreaterThanOrEqual(messageServer.startTime);
+        expect(find!.startTime + find!.duration).toBeLessThanOrEqual(messageServer.startTime + messageServer.duration);
+      },
+    );
+
+    testWithFerretDB("over gRPC: the find is a CLIENT span of the message service's gRPC SERVER span", async () => {
+      const response = await fetch(`${userService}/users/42/messages-grpc?count=2`);
+      expect(response.status).toBe(200);
+      const trace = await jaeger.trace(response.headers.get('x-trace-id')!, 4);
+      const messageServer = trace.spans.find(
+        (span) => span.operationName === LIST_MESSAGES && tag(span.tags, 'span.kind') === 'server',
+      )!;
+      const commands = commandsOf(trace);
+      expect(commands.map((span) => span.operationName)).toEqual(['find messages']);
+      expect(commands[0]!.references).toEqual([
+        { refType: 'CHILD_OF', traceID: trace.traceID, spanID: messageServer.spanID },
+      ]);
+    });
+
+    testWithFerretDB(
+      "user 0: the server refuses the mailbox's find, which is ERROR under the message service's span",
+      async () => {
+        const response = await fetch(`${userService}/users/0/messages`);
+        expect(response.status).toBe(502);
+        const trace = await jaeger.trace(response.headers.get('x-trace-id')!, 4);
+        const messageServer = trace.spans.find((span) => span.operationName === 'GET /messages/:userId')!;
+        expect(tags(messageServer)).toMatchObject({ 'error.type': 'MailboxUnavailableError' });
+        const [find] = commandsOf(trace);
+        expect(find?.operationName).toBe('find messages');
+        expect(find?.references).toEqual([
+          { refType: 'CHILD_OF', traceID: trace.traceID, spanID: messageServer.spanID },
+        ]);
+        expect(tag(find!.tags, 'otel.status_code')).toBe('ERROR');
+        expect(tag(find!.tags, 'error.type')).toEqual(expect.any(String));
+        expect(tag(find!.tags, 'db.response.status_code')).toMatch(/^\d+$/);
+      },
+    );
   });
 });
 

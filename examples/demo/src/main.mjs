@@ -1,16 +1,19 @@
-// `pnpm demo`: builds the packages, starts the two example services as their
-// own processes exporting OTLP/HTTP to a receiver run here on loopback, sends
-// one request that works, one that fails and one that goes over gRPC, stops
-// the services (they flush their spans on SIGTERM) and prints each trace as a
+// `pnpm demo`: builds the packages, starts FerretDB (a MongoDB-wire server,
+// built once per machine by scripts/ferretdb.sh, which needs Go; without Go
+// the messages stay in memory) and the two example services as their own
+// processes exporting OTLP/HTTP to a receiver run here on loopback, sends one
+// request that works, one that fails and one that goes over gRPC, stops the
+// services (they flush their spans on SIGTERM) and prints each trace as a
 // waterfall.
 //
 // With OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
 // OTEL_TRACES_EXPORTER) set, the spans go to that backend instead and the
 // trace ids are printed to look up there. `--no-build` skips the build.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildFerretDB, locateFerretDB, startFerretDB } from '../../../scripts/ferretdb.cjs';
 import { startService } from './processes.mjs';
 import { startReceiver } from './receiver.mjs';
 import { formatWaterfall } from './waterfall.mjs';
@@ -58,6 +61,39 @@ async function exportTarget() {
   };
 }
 
+const IN_MEMORY = 'the messages stay in memory, no MongoDB spans';
+
+/**
+ * FerretDB for the message service's messages, built first if needed;
+ * undefined (the messages stay in memory, said in one line) without Go or
+ * when the build fails.
+ */
+async function startDatabase() {
+  let located = locateFerretDB();
+  if (!located.found) {
+    const go = spawnSync('go', ['version'], { stdio: 'ignore' });
+    if (go.error || go.status !== 0) {
+      log(`no FerretDB and no Go to build it (scripts/ferretdb.sh): ${IN_MEMORY}`);
+      return undefined;
+    }
+    log(
+      'building FerretDB (scripts/ferretdb.sh), once per machine: Go compiles FerretDB and its SQLite backend ' +
+        'from source, which takes about a minute ...',
+    );
+    try {
+      located = { found: true, bin: await buildFerretDB() };
+    } catch (error) {
+      const why = String(error?.message ?? error)
+        .trim()
+        .split('\n')
+        .pop();
+      log(`building FerretDB failed (${why}): ${IN_MEMORY}`);
+      return undefined;
+    }
+  }
+  return startFerretDB(located.bin);
+}
+
 async function send(userService, { title, path }) {
   const response = await fetch(`${userService.url}${path}`, { signal: AbortSignal.timeout(30_000) });
   const body = await response.json().catch(() => undefined);
@@ -74,12 +110,14 @@ async function main() {
   if (!process.argv.includes('--no-build')) build();
   const target = await exportTarget();
   const services = [];
+  let database;
   try {
+    database = await startDatabase();
     const env = (name, extra = {}) => ({ ...process.env, ...target.env, OTEL_SERVICE_NAME: name, PORT: '0', ...extra });
     const messageService = await startService({
       name: 'message-service',
       script: resolve(root, 'examples/message-service/src/main.js'),
-      env: env('message-service', { GRPC_PORT: '0' }),
+      env: env('message-service', { GRPC_PORT: '0', ...(database ? { MONGODB_URL: database.url } : {}) }),
     });
     services.push(messageService);
     const userService = await startService({
@@ -89,6 +127,7 @@ async function main() {
     });
     services.push(userService);
     log(`message-service on ${messageService.url} (gRPC ${messageService.grpc}), user-service on ${userService.url}`);
+    if (database) log(`messages in FerretDB on ${database.url}, traced by @tracewire/mongodb`);
     log(
       target.receiver ? `spans go to the demo's OTLP receiver on ${target.receiver.url}` : 'spans go to your backend',
     );
@@ -121,6 +160,7 @@ async function main() {
     }
   } finally {
     await Promise.all(services.map((service) => service.stop()));
+    await database?.stop();
     await target.receiver?.close();
   }
 }

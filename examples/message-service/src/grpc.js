@@ -14,25 +14,26 @@ export function loadMessageService() {
   return grpc.loadPackageDefinition(definition).tracewire.example.MessageService;
 }
 
-function ListMessages(call, callback) {
-  const { userId, count } = call.request;
-  if (!Number.isInteger(count) || count < 0 || count > MAX_COUNT) {
-    callback({ code: grpc.status.INVALID_ARGUMENT, details: `count must be an integer from 0 to ${MAX_COUNT}` });
-    return;
-  }
-  try {
-    callback(null, { messages: listMessages(userId, count) });
-  } catch (error) {
-    if (!(error instanceof MailboxUnavailableError)) throw error;
-    console.error(`ListMessages ${userId}: ${error.name}: ${error.message}`);
-    callback({ code: grpc.status.UNAVAILABLE, details: error.message });
-  }
-}
+const listMessagesOf = (mailbox) =>
+  async function ListMessages(call, callback) {
+    const { userId, count } = call.request;
+    if (!Number.isInteger(count) || count < 0 || count > MAX_COUNT) {
+      callback({ code: grpc.status.INVALID_ARGUMENT, details: `count must be an integer from 0 to ${MAX_COUNT}` });
+      return;
+    }
+    try {
+      callback(null, { messages: await listMessages(mailbox, userId, count) });
+    } catch (error) {
+      console.error(`ListMessages ${userId}: ${error.name}: ${error.message}`);
+      const code = error instanceof MailboxUnavailableError ? grpc.status.UNAVAILABLE : grpc.status.INTERNAL;
+      callback({ code, details: error.message });
+    }
+  };
 
-/** Serves MessageService on host:port (0: any free port); resolves with the server and the port it got. */
-export function startGrpcServer(host, port) {
+/** Serves MessageService on host:port (0: any free port) from the mailbox; resolves with the server and the port it got. */
+export function startGrpcServer(host, port, mailbox) {
   const server = new grpc.Server({ interceptors: [serverInterceptor()] });
-  server.addService(loadMessageService().service, { ListMessages });
+  server.addService(loadMessageService().service, { ListMessages: listMessagesOf(mailbox) });
   return new Promise((resolve, reject) => {
     const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
     server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, bound) =>

@@ -4,7 +4,7 @@ export * from './carriers.js';
 export { OnceLogger } from './diag.js';
 export { bindEvents, bindEventsOnPrototype, type ContextHolder } from './events.js';
 export { type TraceIds, traceIds } from './ids.js';
-export { type SpanNameInfo, type TracingOptions, validateOptions } from './options.js';
+export { describe, type SpanNameInfo, type TracingOptions, validateOptions } from './options.js';
 export {
   compositePropagator,
   defaultPropagator,
@@ -13,6 +13,7 @@ export {
   w3cBaggagePropagator,
   w3cTraceContextPropagator,
 } from './propagator.js';
+export { isRecording } from './recording.js';
 export {
   HttpServerTracing,
   isTraced,

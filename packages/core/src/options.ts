@@ -35,7 +35,8 @@ export interface TracingOptions<Req = unknown, Res = unknown> {
 const FUNCTION_OPTIONS = ['spanName', 'ignore', 'requestHook', 'responseHook'] as const;
 const KNOWN_OPTIONS = new Set<string>(['tracerProvider', 'propagator', 'captureHeaders', ...FUNCTION_OPTIONS]);
 
-function describe(value: unknown): string {
+/** How a wrong value is named in a setup error: `null`, `an array`, `an object`, `string x`. */
+export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;

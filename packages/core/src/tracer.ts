@@ -100,17 +100,21 @@ export class Tracer<Req = unknown, Res = unknown> {
     return true;
   }
 
-  /** Starts a span; the server kind extracts the parent from `carrier` first, the client kind injects into it after. Never throws. */
+  /**
+   * Starts a span; the server kind extracts the parent from `carrier` first, the client kind injects into it after.
+   * Without a carrier (a database command: nothing carries the context on), nothing is extracted or injected. Never throws.
+   */
   start<C>(
     ctx: Context,
     component: string,
     operation: string,
-    carrier: C,
-    access: TextMapGetter<C> | TextMapSetter<C>,
+    carrier: C | undefined,
+    access: TextMapGetter<C> | TextMapSetter<C> | undefined,
     attributes?: Attributes,
   ): StartedSpan {
     const server = this.kind === SpanKind.SERVER;
-    if (server && this.carries(carrier, access as TextMapGetter<C>)) {
+    const carried = carrier !== undefined && access !== undefined;
+    if (server && carried && this.carries(carrier, access as TextMapGetter<C>)) {
       ctx = this.extract(ctx, carrier, access as TextMapGetter<C>);
     }
     if (isNoop(this.provider)) this.followGlobal();
@@ -124,7 +128,7 @@ export class Tracer<Req = unknown, Res = unknown> {
     }
     // A span that neither records nor belongs to a trace (no SDK registered) adds nothing to the context.
     if (span.isRecording() || isSpanContextValid(span.spanContext())) ctx = trace.setSpan(ctx, span);
-    if (!server) this.inject(ctx, carrier, access as TextMapSetter<C>);
+    if (!server && carried) this.inject(ctx, carrier, access as TextMapSetter<C>);
     return { ctx, span };
   }
 

@@ -59,6 +59,22 @@ describe.each(BUILDS)('Tracer (%s build)', (build) => {
     expect(carrier.traceparent).toBe(`00-${clientSpan?.spanContext().traceId}-${clientSpan?.spanContext().spanId}-01`);
   });
 
+  test('client start without a carrier makes the child span and asks the propagator nothing', () => {
+    const propagator = { inject: jest.fn(), extract: jest.fn(), fields: jest.fn(() => ['traceparent']) };
+    const server = serverTracer();
+    const parent = server.start(ROOT_CONTEXT, 'HTTP', 'GET /', {}, core.recordGetter);
+    const client = clientTracer({ propagator });
+    const { ctx, span } = client.start(parent.ctx, 'mongodb', 'find messages', undefined, undefined);
+    expect(trace.getSpan(ctx)).toBe(span);
+    client.end(ctx, span);
+    server.end(parent.ctx, parent.span, undefined, 200);
+    const [clientSpan, serverSpan] = otel.spans();
+    expect(clientSpan?.parentSpanContext?.spanId).toBe(serverSpan?.spanContext().spanId);
+    expect(clientSpan?.attributes.component).toBe('mongodb');
+    expect(propagator.inject).not.toHaveBeenCalled();
+    expect(propagator.extract).not.toHaveBeenCalled();
+  });
+
   test.each([
     // [kind, status code, error?, expected status, expected error.type]
     ['server', 200, false, SpanStatusCode.UNSET, undefined],

@@ -7,7 +7,14 @@ import {
   type StatusObject,
 } from '@grpc/grpc-js';
 import { type Attributes, type Context, context, type Span } from '@opentelemetry/api';
-import { ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT, metadataSetter, Tracer, type TracingOptions } from '@tracewire/core';
+import {
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  isRecording,
+  metadataSetter,
+  Tracer,
+  type TracingOptions,
+} from '@tracewire/core';
 import { ATTR_RPC_METHOD, ATTR_RPC_SERVICE, ATTR_RPC_SYSTEM, COMPONENT_GRPC, RPC_SYSTEM_GRPC } from './attributes.js';
 import { captureMetadata } from './metadata.js';
 import {
@@ -18,7 +25,6 @@ import {
   methodParts,
 } from './options.js';
 import { parsePeer } from './peer.js';
-import { isRecording } from './recording.js';
 import { applyGrpcStatus } from './status.js';
 import { SCOPE } from './version.js';
 

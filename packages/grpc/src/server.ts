@@ -10,6 +10,7 @@ import { type Attributes, type Context, context, type Span } from '@opentelemetr
 import {
   ATTR_NETWORK_PEER_ADDRESS,
   ATTR_NETWORK_PEER_PORT,
+  isRecording,
   metadataGetter,
   Tracer,
   type TracingOptions,
@@ -24,7 +25,6 @@ import {
   methodParts,
 } from './options.js';
 import { parsePeer } from './peer.js';
-import { isRecording } from './recording.js';
 import { applyGrpcStatus, CANCELLED, DEADLINE_EXCEEDED } from './status.js';
 import { SCOPE } from './version.js';
 

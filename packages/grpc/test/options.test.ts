@@ -15,6 +15,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { throwingProvider } from '../../../test/support/broken-otel';
 import { BUILDS, load } from '../../../test/support/builds';
 import { memoryTracing, waitForSpans } from '../../../test/support/otel';
 import {
@@ -34,31 +35,6 @@ const otel = memoryTracing();
 afterAll(() => otel.close());
 
 const kindOf = (spans: ReadableSpan[], kind: SpanKind) => spans.find((span) => span.kind === kind);
-
-/** A provider whose spans throw from every method but the first setAttribute (core's `component`). */
-function throwingProvider(): TracerProvider {
-  const boom = () => {
-    throw new Error('span method failed');
-  };
-  const span = {
-    spanContext: () => ({ traceId: TRACE_ID, spanId: PARENT_ID, traceFlags: 1 }),
-    setAttribute(key: string) {
-      if (key !== 'component') boom();
-      return span;
-    },
-    setAttributes: boom,
-    addEvent: boom,
-    addLink: boom,
-    addLinks: boom,
-    setStatus: boom,
-    updateName: boom,
-    end: boom,
-    isRecording: () => true,
-    recordException: boom,
-  } as unknown as Span;
-  const tracer = { startSpan: () => span, startActiveSpan: boom } as unknown as Tracer;
-  return { getTracer: () => tracer };
-}
 
 const throwingPropagator: TextMapPropagator = {
   inject: () => {

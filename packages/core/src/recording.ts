@@ -1,7 +1,7 @@
 import type { Span } from '@opentelemetry/api';
-import type { OnceLogger } from '@tracewire/core';
+import type { OnceLogger } from './diag.js';
 
-/** `span.isRecording()`, false when a broken span throws: tracing must never break the call. */
+/** `span.isRecording()`, false when a broken span throws (reported once): tracing must never break the call. */
 export function isRecording(span: Span, tracer: { log: OnceLogger }): boolean {
   try {
     return span.isRecording();
