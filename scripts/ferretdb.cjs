@@ -4,25 +4,14 @@
 // tests, the e2e tests and `pnpm demo`.
 // CommonJS, so that the tests can locate the binary synchronously (to skip a
 // suite) and the ES module demo can import it all the same.
-const { execFileSync, spawn } = require('node:child_process');
+const { execFileSync } = require('node:child_process');
 const { accessSync, constants, mkdtempSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
-const { delimiter, join } = require('node:path');
+const { join } = require('node:path');
+const { spawnTied } = require('./tied-spawn.cjs');
 
 const script = join(__dirname, 'ferretdb.sh');
 const HOST = '127.0.0.1';
-
-function onPath(name) {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
 
 /**
  * FERRETDB_BIN if set (it must then exist: whoever set it, CI, expects the
@@ -72,10 +61,7 @@ async function startFerretDB(bin, { timeoutMs = 20_000 } = {}) {
     '--log-level=info',
     '--log-format=json',
   ];
-  // setpriv --pdeathsig: the kernel kills FerretDB when its parent dies, even by SIGKILL.
-  const setpriv = onPath('setpriv');
-  const [command, argv] = setpriv ? [setpriv, ['--pdeathsig', 'KILL', '--', bin, ...args]] : [bin, args];
-  const child = spawn(command, argv, { env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnTied(bin, args, { env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
   const output = [];
   let exitCode = null;
   const killOnExit = () => child.kill('SIGKILL');

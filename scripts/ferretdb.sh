@@ -32,17 +32,9 @@ echo "building ferretdb $FERRETDB_VERSION ($FERRETDB_MODULE@$FERRETDB_VERSION) i
 # gets one that names the pinned version.
 work="$dir/build"
 rm -rf "$work"
-info=$(go mod download -json "$FERRETDB_MODULE@$FERRETDB_VERSION") || {
-  echo "ferretdb.sh: the Go module proxy did not give $FERRETDB_MODULE@$FERRETDB_VERSION:" >&2
-  printf '%s\n' "$info" >&2
-  exit 1
-}
-src=$(printf '%s\n' "$info" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
-[ -n "$src" ] && [ -f "$src/go.mod" ] && [ -d "$src/cmd/ferretdb" ] || {
-  echo "ferretdb.sh: go mod download gave no usable module:" >&2
-  printf '%s\n' "$info" >&2
-  exit 1
-}
+go_module_download "$FERRETDB_MODULE" "$FERRETDB_VERSION"
+src=$(go_module_field Dir)
+[ -n "$src" ] && [ -f "$src/go.mod" ] && [ -d "$src/cmd/ferretdb" ] || go_module_unusable
 cp -R "$src" "$work"
 chmod -R u+w "$work"
 echo "$FERRETDB_VERSION" >"$work/build/version/version.txt"

@@ -41,3 +41,22 @@ go_binary_cache() {
     exit 0
   fi
 }
+
+# go_module_download MODULE VERSION: downloads the module into Go's module
+# cache and sets $info (go's JSON answer); go_module_field NAME then reads one
+# of its string fields (Dir, Sum, GoModSum). Exits with go's answer on failure.
+go_module_download() {
+  info=$(go mod download -json "$1@$2") || {
+    echo "the Go module proxy did not give $1@$2:" >&2
+    printf '%s\n' "$info" >&2
+    exit 1
+  }
+}
+go_module_field() { printf '%s\n' "$info" | sed -n "s/^[[:space:]]*\"$1\": \"\(.*\)\",\{0,1\}$/\1/p"; }
+
+# go_module_unusable: says the download gave no usable module, and exits.
+go_module_unusable() {
+  echo "go mod download gave no usable module:" >&2
+  printf '%s\n' "$info" >&2
+  exit 1
+}

@@ -34,20 +34,11 @@ echo "building jaeger $JAEGER_V2_VERSION ($JAEGER_MODULE@$JAEGER_VERSION) into $
 work="$dir/build"
 rm -rf "$work"
 mkdir -p "$work"
-info=$(go mod download -json "$JAEGER_MODULE@$JAEGER_VERSION") || {
-  echo "jaeger.sh: the Go module proxy did not give $JAEGER_MODULE@$JAEGER_VERSION:" >&2
-  printf '%s\n' "$info" >&2
-  exit 1
-}
-field() { printf '%s\n' "$info" | sed -n "s/^[[:space:]]*\"$1\": \"\(.*\)\",\{0,1\}$/\1/p"; }
-src=$(field Dir)
-sum=$(field Sum)
-modsum=$(field GoModSum)
-[ -n "$src" ] && [ -f "$src/go.mod" ] && [ -n "$sum" ] && [ -n "$modsum" ] || {
-  echo "jaeger.sh: go mod download gave no usable module:" >&2
-  printf '%s\n' "$info" >&2
-  exit 1
-}
+go_module_download "$JAEGER_MODULE" "$JAEGER_VERSION"
+src=$(go_module_field Dir)
+sum=$(go_module_field Sum)
+modsum=$(go_module_field GoModSum)
+[ -n "$src" ] && [ -f "$src/go.mod" ] && [ -n "$sum" ] && [ -n "$modsum" ] || go_module_unusable
 sed "s#^module .*#module tracewire.local/jaeger-build#" "$src/go.mod" >"$work/go.mod"
 printf '\nrequire %s %s\n' "$JAEGER_MODULE" "$JAEGER_VERSION" >>"$work/go.mod"
 cp "$src/go.sum" "$work/go.sum"

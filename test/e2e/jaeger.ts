@@ -1,11 +1,12 @@
 // Test harness for a real Jaeger v2 process on loopback: find the binary that
 // scripts/jaeger.sh builds, start it with its all-in-one defaults (memory
 // storage), wait until it is healthy, read traces back, stop it.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { accessSync, constants, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { delimiter, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { spawnTied } from '../../scripts/tied-spawn.cjs';
 
 const root = resolve(__dirname, '../..');
 const HOST = '127.0.0.1';
@@ -102,11 +103,7 @@ export class Jaeger {
       // wait on that exporter for ~10 s when stopped.
       '--set=extensions.jaeger_query.enable_tracing=false',
     ];
-    // setpriv --pdeathsig: the kernel kills Jaeger when its parent dies, even
-    // by SIGKILL, where no exit handler runs.
-    const setpriv = onPath('setpriv');
-    const [command, argv] = setpriv ? [setpriv, ['--pdeathsig', 'KILL', '--', bin, ...args]] : [bin, args];
-    const child = spawn(command, argv, {
+    const child = spawnTied(bin, args, {
       // Only what it needs: no OTEL_* variables of the test process leak in.
       env: { PATH: process.env.PATH, JAEGER_LISTEN_HOST: HOST },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -259,18 +256,6 @@ async function assertPortsFree(): Promise<void> {
         'the end-to-end tests need Jaeger’s default ports free',
     );
   }
-}
-
-export function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
 }
 
 export const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));

@@ -1,8 +1,8 @@
 // Starts the example services (examples/*-service) as their own Node
 // processes, configured by environment exactly as a user would run them.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { onPath } from './jaeger';
+import { spawnTied } from '../../scripts/tied-spawn.cjs';
 
 const root = resolve(__dirname, '../..');
 
@@ -39,11 +39,7 @@ export class Service {
   ): Promise<{ service: Service; url: string; grpc: string | undefined }> {
     const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('OTEL_')));
     const main = join(root, 'examples', name, 'src/main.js');
-    const setpriv = onPath('setpriv');
-    const [command, argv] = setpriv
-      ? [setpriv, ['--pdeathsig', 'KILL', '--', process.execPath, main]]
-      : [process.execPath, [main]];
-    const child = spawn(command, argv, {
+    const child = spawnTied(process.execPath, [main], {
       cwd: join(root, 'examples', name),
       env: { ...clean, NODE_OPTIONS: '', HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

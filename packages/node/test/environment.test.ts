@@ -5,13 +5,12 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { BUILDS, load } from '../../../test/support/builds';
-import { type Capture, KeepingExporter, otlpBody, startCapture } from './capture';
+import { KeepingExporter, otlpBody, startCapture } from './capture';
+import { nodeSuite } from './harness';
 
-type Node = typeof import('@tracewire/node');
 type Fetch = typeof import('@tracewire/fetch');
-type Tracing = ReturnType<Node['setupTracing']>;
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const SPAN_ID = 'b7ad6b7169203331';
@@ -49,65 +48,38 @@ async function startGrpcReceiver() {
 }
 
 describe.each(BUILDS)('setupTracing and the environment (%s build)', (build) => {
-  let node: Node;
-  let tracing: Tracing | undefined;
-  let capture: Capture | undefined;
-  const savedEnv = { ...process.env };
-
-  beforeAll(async () => {
-    node = await load<Node>('@tracewire/node', build);
-  });
-
-  beforeEach(() => {
-    for (const key of Object.keys(process.env)) if (key.startsWith('OTEL_')) delete process.env[key];
-  });
-
-  afterEach(async () => {
-    await tracing?.shutdown();
-    tracing = undefined;
-    await capture?.close();
-    capture = undefined;
-    trace.disable();
-    context.disable();
-    propagation.disable();
-    for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
-    Object.assign(process.env, savedEnv);
-  });
-
-  function setup(options?: Parameters<Node['setupTracing']>[0]): Tracing {
-    tracing = node.setupTracing(options);
-    return tracing;
-  }
+  const suite = nodeSuite(build);
+  const { setup } = suite;
 
   /** Ends one span and shuts down, so the exporter has sent it. */
   async function exportOne(name = 'work') {
     trace.getTracer('test').startSpan(name).end();
-    await tracing?.shutdown();
+    await suite.tracing?.shutdown();
   }
 
   describe('OTEL_SDK_DISABLED', () => {
     test.each(['true', 'TRUE', ' True '])('%j registers nothing and exports nothing', async (value) => {
-      capture = await startCapture();
+      suite.capture = await startCapture();
       process.env.OTEL_SDK_DISABLED = value;
-      process.env.OTEL_EXPORTER_OTLP_ENDPOINT = capture.url;
+      process.env.OTEL_EXPORTER_OTLP_ENDPOINT = suite.capture.url;
       const { tracerProvider } = setup();
       expect(tracerProvider.getTracer('t').startSpan('s').isRecording()).toBe(false);
       expect(trace.getTracer('t').startSpan('s').isRecording()).toBe(false);
       expect(propagation.fields()).toEqual([]);
       await exportOne();
-      await tracing!.forceFlush();
-      expect(capture.received).toEqual([]);
+      await suite.tracing!.forceFlush();
+      expect(suite.capture.received).toEqual([]);
       // Nothing was registered, so a later setup (e.g. with the SDK enabled) is not refused.
       delete process.env.OTEL_SDK_DISABLED;
-      expect(() => node.setupTracing({ exporter: 'none' })).not.toThrow();
+      expect(() => suite.node.setupTracing({ exporter: 'none' })).not.toThrow();
     });
 
     test('"false" runs the SDK as usual', async () => {
-      capture = await startCapture();
+      suite.capture = await startCapture();
       process.env.OTEL_SDK_DISABLED = 'false';
-      setup({ endpoint: capture.url });
+      setup({ endpoint: suite.capture.url });
       await exportOne();
-      expect(capture.received).toHaveLength(1);
+      expect(suite.capture.received).toHaveLength(1);
     });
   });
 
@@ -173,7 +145,7 @@ describe.each(BUILDS)('setupTracing and the environment (%s build)', (build) => 
         process.env.OTEL_PROPAGATORS = 'none';
         setup({ exporter: 'none' });
         await call();
-        await tracing?.shutdown();
+        await suite.tracing?.shutdown();
         trace.disable();
         propagation.disable();
         delete process.env.OTEL_PROPAGATORS;
@@ -196,25 +168,25 @@ describe.each(BUILDS)('setupTracing and the environment (%s build)', (build) => 
         'application/json',
       ],
     ])('%j sends %s to /v1/traces', async (env, contentType) => {
-      capture = await startCapture();
-      Object.assign(process.env, env, { OTEL_EXPORTER_OTLP_ENDPOINT: capture.url });
+      suite.capture = await startCapture();
+      Object.assign(process.env, env, { OTEL_EXPORTER_OTLP_ENDPOINT: suite.capture.url });
       setup();
       await exportOne('over http');
-      expect(capture.received.map((request) => [request.path, request.contentType])).toEqual([
+      expect(suite.capture.received.map((request) => [request.path, request.contentType])).toEqual([
         ['/v1/traces', contentType],
       ]);
-      const body = (await otlpBody(capture.received[0]!)) as {
+      const body = (await otlpBody(suite.capture.received[0]!)) as {
         resourceSpans: { scopeSpans: { spans: { name: string }[] }[] }[];
       };
       expect(body.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.name).toBe('over http');
     });
 
     test('option "protocol" wins over the variables', async () => {
-      capture = await startCapture();
+      suite.capture = await startCapture();
       process.env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL = 'grpc';
-      setup({ endpoint: capture.url, protocol: 'http/json' });
+      setup({ endpoint: suite.capture.url, protocol: 'http/json' });
       await exportOne();
-      expect(capture.received.map((request) => request.contentType)).toEqual(['application/json']);
+      expect(suite.capture.received.map((request) => request.contentType)).toEqual(['application/json']);
     });
 
     test('grpc sends ExportTraceServiceRequest to a real gRPC receiver at OTEL_EXPORTER_OTLP_ENDPOINT, as is', async () => {
@@ -226,14 +198,14 @@ describe.each(BUILDS)('setupTracing and the environment (%s build)', (build) => 
         setup();
         await exportOne('over grpc');
         expect(receiver.received).toHaveLength(1);
-        const body = (await otlpBody({
+        const body = await otlpBody({
           method: 'POST',
           path: '',
           contentType: 'application/x-protobuf',
           body: receiver.received[0]!,
-        })) as any;
-        expect(body.resourceSpans[0].scopeSpans[0].spans[0].name).toBe('over grpc');
-        expect(body.resourceSpans[0].resource.attributes).toContainEqual({
+        });
+        expect(body.resourceSpans![0]!.scopeSpans![0]!.spans![0]!.name).toBe('over grpc');
+        expect(body.resourceSpans![0]!.resource!.attributes).toContainEqual({
           key: 'service.name',
           value: { stringValue: 'grpc-svc' },
         });
@@ -248,7 +220,7 @@ describe.each(BUILDS)('setupTracing and the environment (%s build)', (build) => 
       const exporter = new KeepingExporter();
       setup({ exporter });
       trace.getTracer('test').startSpan('work', { attributes }).end();
-      await tracing?.shutdown();
+      await suite.tracing?.shutdown();
       return exporter.spans[0]!.attributes;
     }
 
@@ -277,7 +249,7 @@ describe.each(BUILDS)('setupTracing and the environment (%s build)', (build) => 
       };
       setup({ exporter: exporter as never });
       for (let i = 0; i < 5; i++) trace.getTracer('test').startSpan(`s${i}`).end();
-      await tracing?.shutdown();
+      await suite.tracing?.shutdown();
       expect(Math.max(...batches)).toBe(2);
       expect(batches.reduce((sum, n) => sum + n, 0)).toBe(5);
     });

@@ -12,12 +12,12 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { AlwaysOffSampler, AlwaysOnSampler } from '@opentelemetry/sdk-trace';
-import { BUILDS, load } from '../../../test/support/builds';
+import { BUILDS } from '../../../test/support/builds';
 import { hostProcess } from '../../../test/support/process';
-import { type Capture, closedPort, KeepingExporter, otlpBody, otlpSpanNames, startCapture, until } from './capture';
+import { closedPort, KeepingExporter, otlpBody, otlpSpanNames, startCapture, until } from './capture';
+import { nodeSuite } from './harness';
 
 type Node = typeof import('@tracewire/node');
-type Tracing = ReturnType<Node['setupTracing']>;
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 
@@ -32,41 +32,13 @@ function remoteParent(sampled: boolean) {
 }
 
 describe.each(BUILDS)('setupTracing (%s build)', (build) => {
-  let node: Node;
-  let tracing: Tracing | undefined;
-  let capture: Capture | undefined;
-  const savedEnv = { ...process.env };
-
-  beforeAll(async () => {
-    node = await load<Node>('@tracewire/node', build);
-  });
-
-  beforeEach(() => {
-    for (const key of Object.keys(process.env)) if (key.startsWith('OTEL_')) delete process.env[key];
-  });
-
-  afterEach(async () => {
-    await tracing?.shutdown();
-    tracing = undefined;
-    await capture?.close();
-    capture = undefined;
-    trace.disable();
-    context.disable();
-    propagation.disable();
-    diag.disable();
-    for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
-    Object.assign(process.env, savedEnv);
-  });
-
-  function setup(options?: Parameters<Node['setupTracing']>[0]): Tracing {
-    tracing = node.setupTracing(options);
-    return tracing;
-  }
+  const suite = nodeSuite(build);
+  const { setup } = suite;
 
   /** Ends one span made through the global API, shuts down, returns what the exporter got. */
   async function oneSpan(exporter: KeepingExporter, parent = ROOT_CONTEXT) {
     trace.getTracer('test').startSpan('work', {}, parent).end();
-    await tracing?.shutdown();
+    await suite.tracing?.shutdown();
     return exporter.spans;
   }
 
@@ -78,7 +50,7 @@ describe.each(BUILDS)('setupTracing (%s build)', (build) => {
   }
 
   test('VERSION equals the package.json version', () => {
-    expect(node.VERSION).toBe(require('@tracewire/node/package.json').version);
+    expect(suite.node.VERSION).toBe(require('@tracewire/node/package.json').version);
   });
 
   describe('globals', () => {
@@ -104,11 +76,11 @@ describe.each(BUILDS)('setupTracing (%s build)', (build) => {
 
     test('a second call throws instead of silently keeping the first provider', () => {
       setup({ exporter: 'none' });
-      expect(() => node.setupTracing({ exporter: 'none' })).toThrow(/already registered/);
+      expect(() => suite.node.setupTracing({ exporter: 'none' })).toThrow(/already registered/);
     });
 
     test('a bad option throws before any global is registered', () => {
-      expect(() => node.setupTracing({ exporter: 'kafka' as never })).toThrow();
+      expect(() => suite.node.setupTracing({ exporter: 'kafka' as never })).toThrow();
       expect(trace.getTracer('t').startSpan('s').isRecording()).toBe(false);
       expect(propagation.fields()).toEqual([]);
     });
@@ -134,7 +106,7 @@ describe.each(BUILDS)('setupTracing (%s build)', (build) => {
         'deployment.environment': 'test',
         team: 'a b',
       });
-      await tracing?.shutdown();
+      await suite.tracing?.shutdown();
       trace.disable();
       process.env.OTEL_SERVICE_NAME = 'from-env';
       expect((await resourceOf())['service.name']).toBe('from-env');
@@ -148,7 +120,7 @@ describe.each(BUILDS)('setupTracing (%s build)', (build) => {
         team: 'option',
         region: 'eu',
       });
-      await tracing?.shutdown();
+      await suite.tracing?.shutdown();
       trace.disable();
       expect(
         await resourceOf({ serviceName: 'from-option', resource: { 'service.name': 'from-resource' } }),
@@ -165,7 +137,7 @@ describe.each(BUILDS)('setupTracing (%s build)', (build) => {
 
     test('default is parent-based always on: a root is sampled, a non-sampled parent is followed', async () => {
       expect(await sampled()).toBe(true);
-      await tracing?.shutdown();
+      await suite.tracing?.shutdown();
       trace.disable();
       expect(await sampled({}, remoteParent(false))).toBe(false);
     });
@@ -192,14 +164,14 @@ describe.each(BUILDS)('setupTracing (%s build)', (build) => {
     test('the option wins over the environment: a ratio, or a Sampler', async () => {
       process.env.OTEL_TRACES_SAMPLER = 'always_off';
       expect(await sampled({ sampler: 1 })).toBe(true);
-      await tracing?.shutdown();
+      await suite.tracing?.shutdown();
       trace.disable();
       expect(await sampled({ sampler: new AlwaysOnSampler() })).toBe(true);
-      await tracing?.shutdown();
+      await suite.tracing?.shutdown();
       trace.disable();
       delete process.env.OTEL_TRACES_SAMPLER;
       expect(await sampled({ sampler: 0 })).toBe(false);
-      await tracing?.shutdown();
+      await suite.tracing?.shutdown();
       trace.disable();
       expect(await sampled({ sampler: new AlwaysOffSampler() })).toBe(false);
     });
@@ -209,41 +181,41 @@ describe.each(BUILDS)('setupTracing (%s build)', (build) => {
     /** Ends one span and shuts down, so the exporter has sent it. */
     async function exportOne() {
       trace.getTracer('test').startSpan('work').end();
-      await tracing?.shutdown();
+      await suite.tracing?.shutdown();
     }
 
     test('otlp is the default: OTLP/HTTP protobuf to OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces', async () => {
-      capture = await startCapture();
-      process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `${capture.url}/base/`;
+      suite.capture = await startCapture();
+      process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `${suite.capture.url}/base/`;
       process.env.OTEL_SERVICE_NAME = 'svc';
       setup();
       await exportOne();
-      expect(capture.received).toHaveLength(1);
-      const [request] = capture.received;
+      expect(suite.capture.received).toHaveLength(1);
+      const [request] = suite.capture.received;
       expect(request).toMatchObject({ method: 'POST', path: '/base/v1/traces', contentType: 'application/x-protobuf' });
-      const body = (await otlpBody(request!)) as any;
-      expect(body.resourceSpans[0].scopeSpans[0].spans[0].name).toBe('work');
-      expect(body.resourceSpans[0].resource.attributes).toContainEqual({
+      const body = await otlpBody(request!);
+      expect(body.resourceSpans![0]!.scopeSpans![0]!.spans![0]!.name).toBe('work');
+      expect(body.resourceSpans![0]!.resource!.attributes).toContainEqual({
         key: 'service.name',
         value: { stringValue: 'svc' },
       });
     });
 
     test('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is used as is and wins over OTEL_EXPORTER_OTLP_ENDPOINT', async () => {
-      capture = await startCapture();
-      process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `${capture.url}/base`;
-      process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = `${capture.url}/exact`;
+      suite.capture = await startCapture();
+      process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `${suite.capture.url}/base`;
+      process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = `${suite.capture.url}/exact`;
       setup();
       await exportOne();
-      expect(capture.received.map((r) => r.path)).toEqual(['/exact']);
+      expect(suite.capture.received.map((r) => r.path)).toEqual(['/exact']);
     });
 
     test('option endpoint wins over the environment; a bare URL gets the standard path', async () => {
-      capture = await startCapture();
+      suite.capture = await startCapture();
       process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = 'http://127.0.0.1:1/nowhere';
-      setup({ endpoint: capture.url });
+      setup({ endpoint: suite.capture.url });
       await exportOne();
-      expect(capture.received.map((r) => r.path)).toEqual(['/v1/traces']);
+      expect(suite.capture.received.map((r) => r.path)).toEqual(['/v1/traces']);
     });
 
     test('option exporter wins over OTEL_TRACES_EXPORTER', async () => {
@@ -254,12 +226,12 @@ describe.each(BUILDS)('setupTracing (%s build)', (build) => {
     });
 
     test('zipkin: Zipkin v2 JSON to OTEL_EXPORTER_ZIPKIN_ENDPOINT', async () => {
-      capture = await startCapture();
+      suite.capture = await startCapture();
       process.env.OTEL_TRACES_EXPORTER = 'zipkin';
-      process.env.OTEL_EXPORTER_ZIPKIN_ENDPOINT = `${capture.url}/zipkin`;
+      process.env.OTEL_EXPORTER_ZIPKIN_ENDPOINT = `${suite.capture.url}/zipkin`;
       setup({ serviceName: 'svc' });
       await exportOne();
-      const [request] = capture.received;
+      const [request] = suite.capture.received;
       expect(request).toMatchObject({ method: 'POST', path: '/zipkin', contentType: 'application/json' });
       expect(JSON.parse(request!.body.toString())[0]).toMatchObject({
         name: 'work',
@@ -268,23 +240,23 @@ describe.each(BUILDS)('setupTracing (%s build)', (build) => {
     });
 
     test('jaeger: Thrift over HTTP, the optional peer loaded on demand', async () => {
-      capture = await startCapture();
-      setup({ exporter: 'jaeger', endpoint: capture.url, serviceName: 'svc' });
+      suite.capture = await startCapture();
+      setup({ exporter: 'jaeger', endpoint: suite.capture.url, serviceName: 'svc' });
       await exportOne();
-      const [request] = capture.received;
+      const [request] = suite.capture.received;
       expect(request).toMatchObject({ method: 'POST', path: '/api/traces', contentType: 'application/x-thrift' });
       expect(request!.body.includes(Buffer.from('work'))).toBe(true);
       expect(request!.body.includes(Buffer.from('svc'))).toBe(true);
     });
 
     test('a comma-separated OTEL_TRACES_EXPORTER builds each one', async () => {
-      capture = await startCapture();
+      suite.capture = await startCapture();
       process.env.OTEL_TRACES_EXPORTER = 'otlp, zipkin';
-      process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = `${capture.url}/otlp`;
-      process.env.OTEL_EXPORTER_ZIPKIN_ENDPOINT = `${capture.url}/zipkin`;
+      process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = `${suite.capture.url}/otlp`;
+      process.env.OTEL_EXPORTER_ZIPKIN_ENDPOINT = `${suite.capture.url}/zipkin`;
       setup();
       await exportOne();
-      expect(capture.received.map((r) => r.path).sort()).toEqual(['/otlp', '/zipkin']);
+      expect(suite.capture.received.map((r) => r.path).sort()).toEqual(['/otlp', '/zipkin']);
     });
 
     test('console prints each span', async () => {
@@ -299,16 +271,16 @@ describe.each(BUILDS)('setupTracing (%s build)', (build) => {
     });
 
     test('none: spans are still made and propagated, nothing is exported', async () => {
-      capture = await startCapture();
-      process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = capture.url;
+      suite.capture = await startCapture();
+      process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = suite.capture.url;
       setup({ exporter: 'none' });
       const span = trace.getTracer('test').startSpan('work');
       const carrier: Record<string, string> = {};
       propagation.inject(trace.setSpan(ROOT_CONTEXT, span), carrier);
       span.end();
-      await tracing?.shutdown();
+      await suite.tracing?.shutdown();
       expect(carrier.traceparent).toBe(`00-${span.spanContext().traceId}-${span.spanContext().spanId}-01`);
-      expect(capture.received).toEqual([]);
+      expect(suite.capture.received).toEqual([]);
     });
   });
 
@@ -349,7 +321,7 @@ describe.each(BUILDS)('setupTracing (%s build)', (build) => {
       [{ resource: 'x' }, {}, /option "resource"/],
     ])('%j with env %j', (options, env, message) => {
       Object.assign(process.env, env);
-      expect(() => node.setupTracing(options as never)).toThrow(message);
+      expect(() => suite.node.setupTracing(options as never)).toThrow(message);
     });
 
     test('an endpoint that is not used is not checked', () => {
@@ -361,8 +333,8 @@ describe.each(BUILDS)('setupTracing (%s build)', (build) => {
   describe('shutdown', () => {
     test('exports every span of every finished request before it resolves, once', async () => {
       // Without shutdown these spans would wait for the 5 s batch delay.
-      capture = await startCapture();
-      setup({ endpoint: capture.url });
+      suite.capture = await startCapture();
+      setup({ endpoint: suite.capture.url });
       const tracer = trace.getTracer('test');
       const server = createServer((req, res) => {
         const span = tracer.startSpan(`GET ${req.url}`, { kind: SpanKind.SERVER });
@@ -377,11 +349,11 @@ describe.each(BUILDS)('setupTracing (%s build)', (build) => {
         server.closeAllConnections();
         server.close();
       }
-      expect(capture.received).toEqual([]);
-      const first = tracing!.shutdown();
-      expect(tracing!.shutdown()).toBe(first);
+      expect(suite.capture.received).toEqual([]);
+      const first = suite.tracing!.shutdown();
+      expect(suite.tracing!.shutdown()).toBe(first);
       await first;
-      const names = await otlpSpanNames(capture.received);
+      const names = await otlpSpanNames(suite.capture.received);
       expect(names.sort()).toEqual(Array.from({ length: 25 }, (_, i) => `GET /r${i}`).sort());
     });
 
@@ -389,10 +361,10 @@ describe.each(BUILDS)('setupTracing (%s build)', (build) => {
       const exporter = new KeepingExporter();
       setup({ exporter });
       trace.getTracer('test').startSpan('one').end();
-      await tracing!.forceFlush();
+      await suite.tracing!.forceFlush();
       expect(exporter.spans.map((s) => s.name)).toEqual(['one']);
       expect(exporter.shutdowns).toBe(0);
-      await tracing!.shutdown();
+      await suite.tracing!.shutdown();
       expect(exporter.shutdowns).toBe(1);
     });
   });
@@ -433,7 +405,7 @@ describe.each(BUILDS)('setupTracing (%s build)', (build) => {
       }
       expect(durations.length).toBeGreaterThan(5);
       expect(Math.max(...durations)).toBeLessThan(1000);
-      await expect(tracing!.shutdown()).resolves.toBeUndefined();
+      await expect(suite.tracing!.shutdown()).resolves.toBeUndefined();
       const ours = warn.mock.calls.filter(([message]) => String(message).includes('@tracewire/node'));
       expect(ours).toHaveLength(1);
       expect(ours[0]![0]).toMatch(
@@ -479,10 +451,10 @@ describe.each(BUILDS)('setupTracing (%s build)', (build) => {
       up = true;
       await new Promise((resolve) => setTimeout(resolve, 50));
       tracer.startSpan('up').end();
-      await tracing!.forceFlush();
+      await suite.tracing!.forceFlush();
       await new Promise((resolve) => setTimeout(resolve, 50));
       tracer.startSpan('up again').end();
-      await tracing!.shutdown();
+      await suite.tracing!.shutdown();
       expect(received).toContain('up again');
       expect(warn.mock.calls.length).toBeLessThanOrEqual(2);
     }, 20_000);
@@ -499,16 +471,16 @@ describe.each(BUILDS)('setupTracing (%s build)', (build) => {
       const tracer = trace.getTracer('test');
       for (let i = 0; i < 3; i++) {
         tracer.startSpan('s').end();
-        await expect(tracing!.forceFlush()).resolves.toBeUndefined();
+        await expect(suite.tracing!.forceFlush()).resolves.toBeUndefined();
       }
       expect(warn).toHaveBeenCalledTimes(1);
       expect(warn.mock.calls[0]![0]).toMatch(/cannot export spans to your exporter \(backend down\)/);
       failing = false;
       tracer.startSpan('s').end();
-      await tracing!.forceFlush();
+      await suite.tracing!.forceFlush();
       failing = true;
       tracer.startSpan('s').end();
-      await tracing!.forceFlush();
+      await suite.tracing!.forceFlush();
       expect(warn).toHaveBeenCalledTimes(2);
     });
   });
