@@ -15,9 +15,11 @@ import {
   isBaggageMember,
   trimOws,
 } from './baggage.js';
+import { fixedFields, markStrict } from './strict.js';
 import { isTracingSuppressed } from './suppress.js';
 
 const BAGGAGE = 'baggage';
+const FIELDS = fixedFields(BAGGAGE);
 const PERCENT = /%([0-9A-Fa-f]{2})/g;
 const LONE_SURROGATE = /\p{Cs}/gu;
 const utf8 = new TextDecoder();
@@ -60,6 +62,10 @@ function encodeKey(key: string): string {
 
 /** W3C Baggage: the `baggage` header. */
 export class BaggagePropagator implements TextMapPropagator {
+  constructor() {
+    markStrict(this);
+  }
+
   /**
    * Sends the baggage percent-encoded, whole members only, within 180 members
    * and 8192 bytes. A member the grammar does not allow (metadata is the
@@ -108,6 +114,6 @@ export class BaggagePropagator implements TextMapPropagator {
   }
 
   fields(): string[] {
-    return [BAGGAGE];
+    return FIELDS;
   }
 }

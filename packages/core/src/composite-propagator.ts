@@ -1,15 +1,18 @@
 import type { Context, TextMapGetter, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
+import { fixedFields, isStrict, markStrict } from './strict.js';
 
 /**
  * Several propagators as one: each injects its headers, each extracts in
- * turn from what the one before returned, and the fields are the union.
+ * turn from what the one before returned, and the fields are the union
+ * (one array, the same on every call). Made only of strict ones, it is strict.
  * Nothing is caught here: Tracer catches a propagator that throws.
  */
 export class CompositePropagator implements TextMapPropagator {
   private readonly all: string[];
 
   constructor(private readonly propagators: readonly TextMapPropagator[]) {
-    this.all = [...new Set(propagators.flatMap((propagator) => propagator.fields()))];
+    this.all = fixedFields(...new Set(propagators.flatMap((propagator) => propagator.fields())));
+    if (propagators.every((propagator) => isStrict(propagator))) markStrict(this);
   }
 
   inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
@@ -23,6 +26,6 @@ export class CompositePropagator implements TextMapPropagator {
   }
 
   fields(): string[] {
-    return [...this.all];
+    return this.all;
   }
 }

@@ -7,6 +7,7 @@ import {
 } from '@opentelemetry/api';
 import { BaggagePropagator } from './baggage-propagator.js';
 import { CompositePropagator } from './composite-propagator.js';
+import { fixedFields, isStrict, markStrict } from './strict.js';
 import { TraceContextPropagator } from './trace-context-propagator.js';
 
 /** The W3C `traceparent` and `tracestate` headers. */
@@ -34,15 +35,17 @@ export function defaultPropagator(): TextMapPropagator {
  * propagation (`OTEL_PROPAGATORS=none`): the global propagator is asked for
  * its fields, and an empty list otherwise means that none was registered.
  */
-const NO_FIELDS: string[] = [];
+const NO_FIELDS: string[] = fixedFields();
 
 /** Propagates nothing. Registered globally, it also keeps the middleware from falling back to W3C. */
 export function noPropagator(): TextMapPropagator {
-  return {
+  const none: TextMapPropagator = {
     inject() {},
     extract: (context) => context,
     fields: () => NO_FIELDS,
   };
+  markStrict(none); // nothing extracted, nothing to re-check
+  return none;
 }
 
 /**
@@ -78,6 +81,19 @@ class GlobalOrDefaultPropagator implements TextMapPropagator {
   fields(): string[] {
     return this.current() === this.fallback ? this.fallbackFields : (this.globalFields as string[]);
   }
+
+  /** The default is ours; a global one is ours when its fields are the array one of ours returns. */
+  strict(): boolean {
+    return this.current() === this.fallback || isStrict(this.globalFields);
+  }
+}
+
+/**
+ * Whether `propagator` (as resolvePropagator gave it) applies the W3C rules
+ * itself, so that what it extracted need not be checked again.
+ */
+export function appliesW3CRules(propagator: TextMapPropagator): boolean {
+  return propagator instanceof GlobalOrDefaultPropagator ? propagator.strict() : isStrict(propagator);
 }
 
 /** `options.propagator`, else the global one if registered, else the default. */

@@ -7,6 +7,7 @@ import {
   type TextMapSetter,
   trace,
 } from '@opentelemetry/api';
+import { fixedFields, markStrict } from './strict.js';
 import { isTracingSuppressed } from './suppress.js';
 import { W3CTraceState } from './trace-state.js';
 import { formatTraceparent, parseTraceparent } from './traceparent.js';
@@ -14,6 +15,7 @@ import { parseTraceState } from './tracestate.js';
 
 const TRACEPARENT = 'traceparent';
 const TRACESTATE = 'tracestate';
+const FIELDS = fixedFields(TRACEPARENT, TRACESTATE);
 
 /**
  * The W3C Trace Context `tracestate` of a request: its headers joined as one
@@ -28,6 +30,10 @@ function traceStateOf(header: unknown): W3CTraceState | undefined {
 
 /** W3C Trace Context: `traceparent` and `tracestate`. */
 export class TraceContextPropagator implements TextMapPropagator {
+  constructor() {
+    markStrict(this);
+  }
+
   inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
     const span = trace.getSpanContext(context);
     if (span === undefined || !isSpanContextValid(span) || isTracingSuppressed(context)) return;
@@ -48,6 +54,6 @@ export class TraceContextPropagator implements TextMapPropagator {
   }
 
   fields(): string[] {
-    return [TRACEPARENT, TRACESTATE];
+    return FIELDS;
   }
 }

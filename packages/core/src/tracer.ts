@@ -16,7 +16,7 @@ import {
 import { ATTR_COMPONENT } from './attributes.js';
 import { OnceLogger } from './diag.js';
 import { capturedHeaderNames, type SpanNameInfo, type TracingOptions, validateOptions } from './options.js';
-import { resolvePropagator } from './propagator.js';
+import { appliesW3CRules, resolvePropagator } from './propagator.js';
 import { applyOutcome, clientFailed, errorClassName, errorName, serverFailed } from './status.js';
 import { dropInvalidW3C } from './w3c.js';
 
@@ -175,8 +175,11 @@ export class Tracer<Req = unknown, Res = unknown> {
   extract<C>(ctx: Context, carrier: C, getter: TextMapGetter<C>): Context {
     try {
       const extracted = this.propagator.extract(ctx, carrier, getter);
-      // A tracestate or baggage that breaks the W3C rules is dropped whole; the traceparent stays.
-      if (typeof extracted?.getValue === 'function') return dropInvalidW3C(ctx, extracted, carrier, getter);
+      if (typeof extracted?.getValue === 'function') {
+        // Ours parse by the W3C rules already; another propagator's tracestate or
+        // baggage that breaks them is dropped whole, the traceparent stays.
+        return appliesW3CRules(this.propagator) ? extracted : dropInvalidW3C(ctx, extracted, carrier, getter);
+      }
       this.log.warn('extract', 'the propagator returned no Context from extract(); the parent is ignored');
     } catch (error) {
       this.log.warn('extract', 'the propagator threw in extract(); the parent is ignored', error);

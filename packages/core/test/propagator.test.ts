@@ -1,4 +1,5 @@
 import { propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BUILDS, load } from '../../../test/support/builds';
 import { memoryTracing } from '../../../test/support/otel';
 
@@ -54,6 +55,26 @@ describe.each(BUILDS)('propagator choice (%s build)', (build) => {
     );
     expect(propagation.getBaggage(ctx)?.getEntry('user')?.value).toBe('42');
     tracer.end(ctx, span);
+  });
+
+  // Ours apply the W3C rules as they parse, so their result is not checked
+  // again; any other propagator's is. OTel's keeps the valid members of a
+  // tracestate that breaks the grammar, where the W3C rule drops it whole.
+  test.each([
+    ['ours, by default', undefined, undefined],
+    ["OTel's, as options.propagator", 'otel', undefined],
+    ["OTel's, registered globally", undefined, 'otel'],
+    ['ours, registered globally', undefined, 'ours'],
+  ] as const)('a tracestate that breaks the W3C rules is dropped whole: %s', (_, option, global) => {
+    const otelW3C = () =>
+      new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] });
+    if (global) propagation.setGlobalPropagator(global === 'otel' ? otelW3C() : core.defaultPropagator());
+    const propagator = option === 'otel' ? otelW3C() : undefined;
+    const tracer = new core.Tracer('server', scope, { tracerProvider: otel.provider, propagator });
+    const headers = { traceparent: TRACEPARENT, tracestate: 'a=1,B=2' };
+    const parent = trace.getSpanContext(tracer.extract(ROOT_CONTEXT, headers, core.recordGetter));
+    expect(parent?.spanId).toBe('b7ad6b7169203331');
+    expect(parent?.traceState).toBeUndefined();
   });
 
   test('a global propagator registered by the app is used, even one registered after setup', () => {

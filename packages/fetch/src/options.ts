@@ -1,4 +1,4 @@
-import type { TracingOptions } from '@tracewire/core';
+import { describe, type TracingOptions } from '@tracewire/core';
 
 /** What `ignore` and `requestHook` are given: the call as fetch will see it. Treat it as read-only. */
 export interface FetchRequestInfo {
@@ -29,10 +29,4 @@ export function validateFetchOptions(fetchImpl: unknown, options: FetchTracingOp
   if (propagateTo !== undefined && typeof propagateTo !== 'function') {
     throw new TypeError(`tracewire: option "propagateTo" must be a function, got ${describe(propagateTo)}`);
   }
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
 }

@@ -1,4 +1,4 @@
-import { type Attributes, type Context, context, type Span, type TextMapSetter } from '@opentelemetry/api';
+import { type Attributes, type Context, context, type Span } from '@opentelemetry/api';
 import {
   ATTR_HTTP_REQUEST_METHOD,
   ATTR_SERVER_ADDRESS,
@@ -22,10 +22,6 @@ export type FetchFunction = (input: any, init?: any) => Promise<any>;
 type UntypedFetch = (input: unknown, init?: unknown) => unknown;
 
 const SCOPE = { name: '@tracewire/fetch', version: VERSION };
-
-// When `propagateTo` says no, the span is still started but injects nowhere.
-const NO_CARRIER = Object.freeze({});
-const noInject: TextMapSetter<unknown> = { set() {} };
 
 /** The host without the brackets of an IPv6 literal, as `server.address` wants it. */
 function hostOf(url: URL): string {
@@ -116,9 +112,10 @@ export function traceFetch<F extends FetchFunction = typeof fetch>(fetchImpl?: F
       return impl(input, init);
     }
 
+    // When `propagateTo` says no, the span is still started, with no carrier: nothing is injected.
     const { ctx, span } = propagate
       ? tracer.start(context.active(), COMPONENT_HTTP, name, headers as Headers, fetchHeadersSetter, attributes)
-      : tracer.start(context.active(), COMPONENT_HTTP, name, NO_CARRIER, noInject, attributes);
+      : tracer.start(context.active(), COMPONENT_HTTP, name, undefined, undefined, attributes);
     if (span.isRecording()) {
       if (headers !== undefined && capture.request.length > 0) {
         try {

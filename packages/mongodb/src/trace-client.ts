@@ -82,6 +82,10 @@ function hasParent(ctx: Context): boolean {
 // A client is traced once: a second set of listeners would make every span twice.
 const traced = new WeakSet<object>();
 
+// Module-level, so that an end event allocates no closure.
+const failureOfReply = (event: SucceededEvent) => replyFailure(event.reply);
+const failureOfFailed = (event: FailedEvent) => failureOf(event.failure);
+
 /**
  * Traces a MongoClient (driver 6.4 and later, 6.x or 7.x) through its own
  * command monitoring: one CLIENT span per command, from `commandStarted` to
@@ -198,8 +202,8 @@ export function traceMongoClient(client: MongoClientLike, options?: MongoTracing
       tracer.log.warn('end event', 'ending the span of a command failed', error);
     }
   }
-  const onSucceeded = (event: SucceededEvent): void => settle(event, (e) => replyFailure(e.reply));
-  const onFailed = (event: FailedEvent): void => settle(event, (e) => failureOf(e.failure));
+  const onSucceeded = (event: SucceededEvent): void => settle(event, failureOfReply);
+  const onFailed = (event: FailedEvent): void => settle(event, failureOfFailed);
 
   // On close the driver fails the commands it still had; those of them left
   // after that turn never get an end event, and end here. A command started
