@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { Bench } from 'tinybench';
 import { writeBlock } from './lib/report.mjs';
+import { serverSpans } from './lib/spans.mjs';
 
 const require = createRequire(import.meta.url);
 const { ROOT_CONTEXT } = require('@opentelemetry/api');
@@ -51,3 +52,34 @@ const markdown = [
 console.log(markdown);
 if (values.out) writeBlock(values.out, `micro-node${process.versions.node.split('.')[0]}`, markdown);
 await sdk.shutdown();
+await encoding();
+
+/**
+ * OTLP encoding of a batch of 512 server spans with the 13 attributes our
+ * Express middleware sets: our encoder (from spans of either provider) beside
+ * OTel's protobuf and JSON serializers, in µs per span.
+ */
+async function encoding() {
+  const { JsonTraceSerializer, ProtobufTraceSerializer } = require('@opentelemetry/otlp-transformer');
+  const { encodeTraceRequest, TracewireTracerProvider } = require('@tracewire/node');
+  const sdkSpans = serverSpans(TracerProvider);
+  const ourSpans = serverSpans(TracewireTracerProvider);
+  const encodings = new Bench({ time: Number(values.time) });
+  encodings
+    .add('ours, protobuf (spans of our provider)', () => encodeTraceRequest(ourSpans))
+    .add('ours, protobuf (spans of the OTel SDK)', () => encodeTraceRequest(sdkSpans))
+    .add("OTel's ProtobufTraceSerializer (spans of the OTel SDK)", () =>
+      ProtobufTraceSerializer.serializeRequest(sdkSpans),
+    )
+    .add("OTel's JsonTraceSerializer (spans of the OTel SDK)", () => JsonTraceSerializer.serializeRequest(sdkSpans));
+  await encodings.run();
+  const table = [
+    `OTLP encoding of a batch of 512 server spans with 13 attributes each (Node ${process.version}), \`node bench/micro.mjs\`:`,
+    '',
+    '| encoder | µs per span |',
+    '|---|---:|',
+    ...encodings.tasks.map((task) => `| ${task.name} | ${((task.result.latency.mean * 1000) / 512).toFixed(2)} |`),
+  ].join('\n');
+  console.log(table);
+  if (values.out) writeBlock(values.out, `encoding-node${process.versions.node.split('.')[0]}`, table);
+}

@@ -16,7 +16,18 @@ import { parseArgs } from 'node:util';
 import { ask, load, nodeBinary, startChild, stopChild } from './lib/processes.mjs';
 import { median, table, writeBlock } from './lib/report.mjs';
 
-const VARIANTS = ['bare', 'tracewire', 'sdk', 'otlp', 'auto', 'minimal', 'minimal-otlp'];
+const VARIANTS = [
+  'bare',
+  'tracewire',
+  'sdk',
+  'otlp',
+  'lean',
+  'lean-otlp',
+  'auto',
+  'minimal',
+  'minimal-otlp',
+  'minimal-lean',
+];
 const LABELS = {
   bare: '1 bare (no tracing)',
   tracewire: '2 tracewire, no SDK',
@@ -25,6 +36,9 @@ const LABELS = {
   auto: '5 OTel auto-instrumentation + SDK (dropping exporter)',
   minimal: 'R reference: minimal OTel middleware + SDK (server span only, dropping exporter)',
   'minimal-otlp': 'R reference + OTLP/HTTP export',
+  lean: '3t tracewire + our provider (dropping exporter)',
+  'lean-otlp': '4t tracewire + our provider + our OTLP/HTTP protobuf export',
+  'minimal-lean': 'Rt minimal OTel middleware + our provider (dropping exporter)',
 };
 /** The variants that run an SDK, and so run again on OTel 3.x with --otel3. */
 const SDK_VARIANTS = ['sdk', 'otlp', 'auto', 'minimal', 'minimal-otlp'];

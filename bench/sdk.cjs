@@ -23,10 +23,18 @@ function otlpExporter(url) {
   return new OTLPTraceExporter({ url });
 }
 
-function registerSdk(exporter) {
+/** OTLP/HTTP protobuf through our own encoder and sender, the exporter setupTracing() builds by default. */
+function ourOtlpExporter(url) {
+  const { OtlpProtoExporter } = require('@tracewire/node');
+  return new OtlpProtoExporter({ url });
+}
+
+/** ours: @tracewire/node's own provider (its batch buffer, same defaults) instead of the SDK's. */
+function registerSdk(exporter, { ours = false } = {}) {
   // The SDK's defaults (and OTEL_BSP_* variables), as setupTracing() uses them.
-  const processor = new BatchSpanProcessor({ exporter });
-  const provider = new TracerProvider({ spanProcessors: [processor] });
+  const provider = ours
+    ? new (require('@tracewire/node').TracewireTracerProvider)({ exporters: [exporter] })
+    : new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter })] });
   trace.setGlobalTracerProvider(provider);
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(
@@ -35,4 +43,4 @@ function registerSdk(exporter) {
   return provider;
 }
 
-module.exports = { dropExporter, otlpExporter, registerSdk };
+module.exports = { dropExporter, otlpExporter, ourOtlpExporter, registerSdk };

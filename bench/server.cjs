@@ -27,13 +27,18 @@ if (variant === 'auto') {
   const { dropExporter, otlpExporter, registerSdk } = require('./sdk.cjs');
   const exports = variant === 'otlp' || variant === 'minimal-otlp';
   provider = registerSdk(exports ? otlpExporter(process.env.BENCH_OTLP_URL) : dropExporter);
+} else if (variant === 'lean' || variant === 'lean-otlp' || variant === 'minimal-lean') {
+  // The same, on @tracewire/node's own provider; lean-otlp with our own OTLP protobuf exporter.
+  const { dropExporter, ourOtlpExporter, registerSdk } = require('./sdk.cjs');
+  const exporter = variant === 'lean-otlp' ? ourOtlpExporter(process.env.BENCH_OTLP_URL) : dropExporter;
+  provider = registerSdk(exporter, { ours: true });
 }
 
-const traced = variant === 'tracewire' || variant === 'sdk' || variant === 'otlp';
+const traced = ['tracewire', 'sdk', 'otlp', 'lean', 'lean-otlp'].includes(variant);
 const fetch = traced ? require('@tracewire/fetch').traceFetch(globalThis.fetch) : globalThis.fetch;
 const middleware = traced
   ? require(`@tracewire/${framework}`).tracing()
-  : variant === 'minimal' || variant === 'minimal-otlp'
+  : variant === 'minimal' || variant === 'minimal-otlp' || variant === 'minimal-lean'
     ? require('./minimal.cjs')[framework]()
     : undefined;
 const apps = require('./apps.cjs');
@@ -49,8 +54,13 @@ server.keepAliveTimeout = 60_000;
 // Only for the sustained check: every request the server handled, finished or
 // aborted, since each one makes exactly one server span.
 let handled = 0;
+let peakRss = 0;
 if (process.env.BENCH_COUNT) {
   server.on('request', (_req, res) => res.once('close', () => handled++));
+  // The memory a sustained load holds: resident set size, sampled 4 times a second.
+  setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
+  }, 250).unref();
 }
 
 process.on('message', async (message) => {
@@ -61,7 +71,7 @@ process.on('message', async (message) => {
     const used = process.cpuUsage(cpu);
     process.send({ type: 'cpu', micros: used.user + used.system });
   } else if (message === 'handled') {
-    process.send({ type: 'handled', requests: handled });
+    process.send({ type: 'handled', requests: handled, peakRss });
   } else if (message === 'flush') {
     await provider?.forceFlush();
     process.send({ type: 'flushed' });

@@ -2,7 +2,8 @@
 // copy of the workspace (.otel3/, git-ignored) whose OTel dependencies are
 // those of test/otel3/versions.json, installed from test/otel3/pnpm-lock.yaml.
 //
-//   node scripts/otel3.mjs                    build, type check, every jest suite (Node 24), then
+//   node scripts/otel3.mjs                    build, type check, every jest suite (Node 24), the
+//                                             adapter and reliability suites on our provider, then
 //                                             the pack-and-import test on Node 26
 //   node scripts/otel3.mjs --update-lockfile  resolve the copy anew and save its lockfile
 //   node scripts/otel3.mjs -- <command...>    run a command in the copy (Node 24 first on PATH)
@@ -78,6 +79,7 @@ if (update) {
   run('npx', [...PNPM, 'build'], node24);
   run('npx', [...PNPM, 'typecheck'], node24);
   run('npx', [...PNPM, 'test:unit'], node24);
+  run('npx', [...PNPM, 'test:provider'], node24);
   console.log(`\n== pack and import on OpenTelemetry JS 3.x, Node ${NODE_VERSIONS[26]} (smoke) ==`);
   run('npx', [...PNPM, 'test:unit', 'test/pack.test.ts'], nodeBinary(26));
 }

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { JAEGER, Jaeger, type JaegerSpan, type JaegerTag, type JaegerTrace, locateJaeger, tag } from './jaeger';
+import { jaegerTurn } from './jaeger-turn';
 import { Service } from './services';
 
 type FerretModule = typeof import('../../scripts/ferretdb.cjs');
@@ -99,12 +100,16 @@ describeJaeger('Jaeger v2 on loopback', () => {
     ran.push(expect.getState().currentTestName ?? '(unnamed)');
   });
 
+  let release: (() => void) | undefined;
   beforeAll(async () => {
+    // jaeger-outage.test.ts, maybe running in parallel, needs the same ports.
+    release = await jaegerTurn(240_000);
     jaeger = await Jaeger.start(located.bin);
-  }, 60_000);
+  }, 300_000);
 
   afterAll(async () => {
     await jaeger?.stop();
+    release?.();
     console.info(`ran ${ran.length} end-to-end tests against Jaeger (${located.bin}):\n${ran.join('\n')}`);
   }, 15_000);
 

@@ -9,12 +9,27 @@ import {
 } from '@opentelemetry/sdk-trace';
 
 /**
- * A real SDK tracer provider that keeps finished spans in memory, and the
+ * Which provider the suites record with: the OTel SDK's, or ours with
+ * `TRACEWIRE_PROVIDER=tracewire` (`pnpm test:provider`), the variable that
+ * also makes setupTracing() in the apps the tests start choose ours.
+ */
+export const TEST_PROVIDER = process.env.TRACEWIRE_PROVIDER === 'tracewire' ? 'tracewire' : 'otel';
+
+/**
+ * A real tracer provider (the SDK's, or ours: see TEST_PROVIDER) that keeps
+ * finished spans in memory through the SDK's own SimpleSpanProcessor, and the
  * AsyncLocalStorage context manager that the Node SDK registers in an app.
  */
 export function memoryTracing(options: { sampler?: Sampler } = {}) {
   const exporter = new InMemorySpanExporter();
-  const provider = new TracerProvider({ ...options, spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+  const spanProcessors = [new SimpleSpanProcessor({ exporter })];
+  const provider =
+    TEST_PROVIDER === 'tracewire'
+      ? new (require('@tracewire/node') as typeof import('@tracewire/node')).TracewireTracerProvider({
+          ...options,
+          spanProcessors,
+        })
+      : new TracerProvider({ ...options, spanProcessors });
   const contextManager = new AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(contextManager);
   return {

@@ -16,7 +16,7 @@ describe('the demo OTLP receiver', () => {
   test.each(['http/protobuf', 'http/json'] as const)(
     'keeps the spans an OTLP %s exporter sends, decoded',
     async (protocol) => {
-      const { setupTracing } = (await import('@tracewire/node')) as NodeSetup;
+      const { setupTracing } = (await import('@tracewire/node')) as unknown as NodeSetup;
       const tracing = setupTracing({ endpoint: receiver.url, serviceName: 'svc', protocol });
       try {
         const tracer = trace.getTracer('@tracewire/test', '1.2.3');

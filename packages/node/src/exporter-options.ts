@@ -1,5 +1,6 @@
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import { checkUrl, type Env, fail, listOf, nonEmpty, oneOf } from './env.js';
+import { type OtlpHttpSettings, resolveOtlpHttpSettings } from './export/otlp-settings.js';
 
 /** The exporters `setupTracing` can build by name. */
 export const EXPORTER_NAMES = ['otlp', 'jaeger', 'zipkin', 'console', 'none'] as const;
@@ -11,7 +12,7 @@ export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
 
 export type ExporterChoice =
   | { kind: 'custom'; exporter: SpanExporter }
-  | { kind: 'otlp'; protocol: OtlpProtocol; endpoint: string }
+  | { kind: 'otlp'; protocol: OtlpProtocol; endpoint: string; http: OtlpHttpSettings }
   | { kind: 'jaeger' | 'zipkin'; endpoint: string }
   | { kind: 'console' };
 
@@ -78,7 +79,9 @@ export function resolveExporters(options: ExporterOptions, env: Env): ExporterCh
       choices.push({ kind: 'console' });
     } else if (name === 'otlp') {
       const transport = protocol === 'grpc' ? 'otlp-grpc' : 'otlp-http';
-      choices.push({ kind: 'otlp', protocol, endpoint: resolveEndpoint(transport, options.endpoint, env) });
+      const endpoint = resolveEndpoint(transport, options.endpoint, env);
+      // Checked for every transport: OTel's exporters read the same variables.
+      choices.push({ kind: 'otlp', protocol, endpoint, http: resolveOtlpHttpSettings(env) });
     } else {
       choices.push({ kind: name, endpoint: resolveEndpoint(name, options.endpoint, env) });
     }

@@ -4,6 +4,7 @@ import { BatchSpanProcessor, TracerProvider as SdkTracerProvider } from '@opente
 import { buildExporter } from './exporters.js';
 import { resolveOptions, type SetupOptions } from './options.js';
 import { buildPropagator } from './propagators.js';
+import { TracewireTracerProvider } from './provider/provider.js';
 import { buildSampler } from './sampler.js';
 
 export interface Tracing {
@@ -35,12 +36,18 @@ export function setupTracing(options?: SetupOptions): Tracing {
   }
   const propagator = buildPropagator(resolved.propagators);
   const exporters = resolved.exporters.map(buildExporter);
-  const tracerProvider = new SdkTracerProvider({
+  const common = {
     resource: resolved.resource,
     sampler: buildSampler(resolved.sampler),
     spanLimits: resolved.spanLimits,
-    spanProcessors: exporters.map((exporter) => new BatchSpanProcessor({ ...resolved.batch, exporter })),
-  });
+  };
+  const tracerProvider =
+    resolved.provider === 'tracewire'
+      ? new TracewireTracerProvider({ ...common, exporters, batch: resolved.batch })
+      : new SdkTracerProvider({
+          ...common,
+          spanProcessors: exporters.map((exporter) => new BatchSpanProcessor({ ...resolved.batch, exporter })),
+        });
   if (!trace.setGlobalTracerProvider(tracerProvider)) {
     void tracerProvider.shutdown();
     throw new Error(
@@ -56,7 +63,12 @@ export function setupTracing(options?: SetupOptions): Tracing {
   let shutdown: Promise<void> | undefined;
   return {
     tracerProvider,
-    forceFlush: () => tracerProvider.forceFlush().catch(logged('forceFlush')),
+    // The SDK's batch processor flushes into the exporters, which may still be sending (outage.ts answers a slow send early).
+    forceFlush: () =>
+      tracerProvider
+        .forceFlush()
+        .then(() => Promise.all(exporters.map((exporter) => exporter.forceFlush?.())))
+        .then(() => undefined, logged('forceFlush')),
     shutdown: () => {
       shutdown ??= tracerProvider.shutdown().catch(logged('shutdown'));
       return shutdown;

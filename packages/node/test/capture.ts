@@ -1,6 +1,6 @@
 // Test helpers: an HTTP server that records what exporters send it, a port
 // nothing listens on, and an exporter that keeps spans across shutdown.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ExportResultCode } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
@@ -14,6 +14,7 @@ export interface Received {
   method: string;
   path: string;
   contentType: string;
+  headers: IncomingHttpHeaders;
   body: Buffer;
 }
 
@@ -41,6 +42,7 @@ export async function startCapture(): Promise<Capture> {
       method: req.method ?? '',
       path: req.url ?? '',
       contentType: String(req.headers['content-type'] ?? ''),
+      headers: req.headers,
       body,
     });
     // An empty OTLP response in the request's encoding (`{}` is also a valid Zipkin and Jaeger reply).
@@ -64,7 +66,9 @@ export async function startCapture(): Promise<Capture> {
 }
 
 /** An OTLP/HTTP request's body, protobuf or JSON, as the object its OTLP/JSON form parses to. */
-export async function otlpBody(request: Received): Promise<OtlpRequest> {
+export async function otlpBody(
+  request: Pick<Received, 'contentType' | 'body'> & Partial<Received>,
+): Promise<OtlpRequest> {
   if (!request.contentType.startsWith('application/x-protobuf')) return JSON.parse(request.body.toString());
   const { otlpJsonFromProtobuf } = (await import('../../../examples/demo/src/otlp-proto.mjs')) as ProtoModule;
   return otlpJsonFromProtobuf(request.body);

@@ -1,0 +1,271 @@
+import {
+  type Attributes,
+  type AttributeValue,
+  diag,
+  type Exception,
+  type HrTime,
+  type Link,
+  type Span,
+  type SpanContext,
+  type SpanKind,
+  type SpanStatus,
+  SpanStatusCode,
+  type TimeInput,
+} from '@opentelemetry/api';
+import type { Resource } from '@opentelemetry/resources';
+import type { ReadableSpan, SpanProcessor, TimedEvent } from '@opentelemetry/sdk-trace';
+import { fromTimeInput, hrDuration, isHrTime, isTimeInput, now, toHrTime } from './clock.js';
+import { isAttributeValue, type Limits, truncate } from './limits.js';
+
+/** What every span of one tracer shares. */
+export interface SpanScope {
+  readonly resource: Resource;
+  readonly instrumentationScope: ReadableSpan['instrumentationScope'];
+  readonly limits: Limits;
+  readonly processor: SpanProcessor;
+}
+
+/**
+ * A recording span: the API's Span while it runs, the SDK's ReadableSpan once
+ * it ended (so OTel processors and exporters take it as it is). Times stay
+ * epoch-ms numbers and become HrTime only when read.
+ */
+export class RecordingSpan implements Span, ReadableSpan {
+  attributes: Attributes = {};
+  links: Link[] = [];
+  events: TimedEvent[] = [];
+  status: SpanStatus = { code: SpanStatusCode.UNSET };
+  droppedAttributesCount = 0;
+  droppedEventsCount = 0;
+  droppedLinksCount = 0;
+  private attributeCount = 0;
+  private readonly start: number;
+  /** NaN until end(); a time may be negative (before the clock's anchor). */
+  private finish = Number.NaN;
+  /** Set after onEnding, so that a processor's onEnding still sees a recording span with its end time. */
+  private done = false;
+
+  constructor(
+    private readonly scope: SpanScope,
+    private readonly context: SpanContext,
+    public name: string,
+    public readonly kind: SpanKind,
+    public readonly parentSpanContext: SpanContext | undefined,
+    startTime: TimeInput | undefined,
+  ) {
+    this.start = startTime === undefined ? now() : fromTimeInput(startTime);
+  }
+
+  get resource(): Resource {
+    return this.scope.resource;
+  }
+
+  get instrumentationScope(): ReadableSpan['instrumentationScope'] {
+    return this.scope.instrumentationScope;
+  }
+
+  get startTime(): HrTime {
+    return toHrTime(this.start);
+  }
+
+  get endTime(): HrTime {
+    return Number.isNaN(this.finish) ? [0, 0] : toHrTime(this.finish);
+  }
+
+  get duration(): HrTime {
+    // From the two HrTimes, so that end - start is exactly the duration an exporter reads.
+    return Number.isNaN(this.finish) ? [-1, -1] : hrDuration(toHrTime(this.start), toHrTime(this.finish));
+  }
+
+  get ended(): boolean {
+    return this.done;
+  }
+
+  spanContext(): SpanContext {
+    return this.context;
+  }
+
+  isRecording(): boolean {
+    return !this.done;
+  }
+
+  setAttribute(key: string, value: AttributeValue | undefined): this {
+    if (value == null || this.refusedAfterEnd()) return this;
+    const type = typeof value;
+    // Primitives first: nearly every attribute is one, and needs no deeper check.
+    if (type !== 'string' && type !== 'number' && type !== 'boolean' && !isAttributeValue(value)) {
+      diag.warn(`Invalid attribute value set for key: ${key}`);
+      return this;
+    }
+    if (typeof key !== 'string' || key.length === 0) {
+      diag.warn(`Invalid attribute key: ${key}`);
+      return this;
+    }
+    const attributes = this.attributes;
+    const limits = this.scope.limits;
+    if (attributes[key] === undefined || !Object.hasOwn(attributes, key)) {
+      if (this.attributeCount >= limits.attributeCountLimit) {
+        this.droppedAttributesCount++;
+        return this;
+      }
+      this.attributeCount++;
+    }
+    attributes[key] =
+      type === 'number' || type === 'boolean' ? value : truncate(value, limits.attributeValueLengthLimit);
+    return this;
+  }
+
+  setAttributes(attributes: Attributes): this {
+    for (const key in attributes) {
+      if (Object.hasOwn(attributes, key)) this.setAttribute(key, attributes[key]);
+    }
+    return this;
+  }
+
+  addEvent(name: string, attributesOrTime?: Attributes | TimeInput, time?: TimeInput): this {
+    if (this.refusedAfterEnd()) return this;
+    const { eventCountLimit, attributePerEventCountLimit } = this.scope.limits;
+    if (eventCountLimit === 0) {
+      diag.warn('No events allowed.');
+      this.droppedEventsCount++;
+      return this;
+    }
+    if (this.events.length >= eventCountLimit) {
+      // As the SDK does: the newest events are kept.
+      this.events.shift();
+      this.droppedEventsCount++;
+    }
+    let attributes = attributesOrTime as Attributes | undefined;
+    if (isTimeInput(attributesOrTime)) {
+      if (!isTimeInput(time)) time = attributesOrTime;
+      attributes = undefined;
+    }
+    const [kept, dropped] = this.limited(attributes, attributePerEventCountLimit);
+    this.events.push({
+      name,
+      attributes: kept,
+      // An HrTime is kept as given, to the nanosecond, as the SDK does.
+      time: time === undefined ? toHrTime(now()) : isHrTime(time) ? time : toHrTime(fromTimeInput(time)),
+      droppedAttributesCount: dropped,
+    });
+    return this;
+  }
+
+  addLink(link: Link): this {
+    if (this.refusedAfterEnd()) return this;
+    const { linkCountLimit, attributePerLinkCountLimit } = this.scope.limits;
+    if (linkCountLimit === 0) {
+      this.droppedLinksCount++;
+      return this;
+    }
+    if (this.links.length >= linkCountLimit) {
+      this.links.shift();
+      this.droppedLinksCount++;
+    }
+    const [attributes, dropped] = this.limited(link.attributes, attributePerLinkCountLimit);
+    const kept: Link = { context: link.context };
+    if (Object.keys(attributes).length > 0) kept.attributes = attributes;
+    if (dropped > 0) kept.droppedAttributesCount = dropped;
+    this.links.push(kept);
+    return this;
+  }
+
+  addLinks(links: Link[]): this {
+    for (const link of links) this.addLink(link);
+    return this;
+  }
+
+  setStatus(status: SpanStatus): this {
+    if (this.refusedAfterEnd()) return this;
+    // UNSET changes nothing, and OK is final (the API's rules).
+    if (status.code === SpanStatusCode.UNSET || this.status.code === SpanStatusCode.OK) return this;
+    const next: SpanStatus = { code: status.code };
+    if (status.code === SpanStatusCode.ERROR) {
+      if (typeof status.message === 'string') next.message = status.message;
+      else if (status.message != null) {
+        diag.warn(`Dropping invalid status.message of type '${typeof status.message}', expected 'string'`);
+      }
+    }
+    this.status = next;
+    return this;
+  }
+
+  updateName(name: string): this {
+    if (!this.refusedAfterEnd()) this.name = name;
+    return this;
+  }
+
+  recordException(exception: Exception, time?: TimeInput): void {
+    const attributes: Attributes = {};
+    if (typeof exception === 'string') {
+      attributes['exception.message'] = exception;
+    } else if (exception) {
+      if (exception.code) attributes['exception.type'] = exception.code.toString();
+      else if (exception.name) attributes['exception.type'] = exception.name;
+      if (exception.message) attributes['exception.message'] = exception.message;
+      if (exception.stack) attributes['exception.stacktrace'] = exception.stack;
+    }
+    if (attributes['exception.type'] || attributes['exception.message']) {
+      this.addEvent('exception', attributes, time);
+    } else {
+      diag.warn(`Failed to record an exception ${exception}`);
+    }
+  }
+
+  end(endTime?: TimeInput): void {
+    if (this.refusedAfterEnd()) {
+      diag.error(
+        `${this.name} ${this.context.traceId}-${this.context.spanId} - You can only call end() on a span once.`,
+      );
+      return;
+    }
+    let finish = endTime === undefined ? now() : fromTimeInput(endTime);
+    if (finish < this.start) {
+      diag.warn('Inconsistent start and end time, startTime > endTime. Setting span duration to 0ms.');
+      finish = this.start;
+    }
+    if (this.droppedEventsCount > 0)
+      diag.warn(`Dropped ${this.droppedEventsCount} events because eventCountLimit reached`);
+    if (this.droppedLinksCount > 0) diag.warn(`Dropped ${this.droppedLinksCount} links because linkCountLimit reached`);
+    this.finish = finish;
+    this.scope.processor.onEnding?.(this);
+    this.done = true;
+    this.scope.processor.onEnd(this);
+  }
+
+  private refusedAfterEnd(): boolean {
+    if (!this.done) return false;
+    diag.warn(
+      `Cannot execute the operation on ended Span {traceId: ${this.context.traceId}, spanId: ${this.context.spanId}}`,
+    );
+    return true;
+  }
+
+  /** Valid attributes within a count limit, truncated, and how many were dropped; invalid ones warned about as the SDK does. */
+  private limited(attributes: Attributes | undefined, countLimit: number): [Attributes, number] {
+    const kept: Attributes = {};
+    let count = 0;
+    let dropped = 0;
+    for (const key in attributes) {
+      if (!Object.hasOwn(attributes, key)) continue;
+      if (key.length === 0) {
+        diag.warn(`Invalid attribute key: ${key}`);
+        continue;
+      }
+      const value = attributes[key];
+      // Unlike the SDK, which keeps them as keys without a value: as setAttribute does.
+      if (value == null) continue;
+      if (!isAttributeValue(value)) {
+        diag.warn(`Invalid attribute value set for key: ${key}`);
+        continue;
+      }
+      if (count >= countLimit) {
+        dropped++;
+        continue;
+      }
+      kept[key] = truncate(value, this.scope.limits.attributeValueLengthLimit);
+      count++;
+    }
+    return [kept, dropped];
+  }
+}
