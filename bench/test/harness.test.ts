@@ -66,17 +66,21 @@ describe('benchmark harness smoke run', () => {
     300_000,
   );
 
-  test('the sustained-rate check counts every exported span', async () => {
+  test('the sustained-rate check counts every exported span, on the SDK and on our provider', async () => {
     const { stdout } = await run(
       process.execPath,
       ['bench/sustained.mjs', '--rate', '200', '--duration', '1', '--framework', 'express'],
       { cwd: root, timeout: 60_000 },
     );
-    const row = stdout.split('\n').find((line) => line.startsWith('| express'));
-    const cells = row!.split('|').map((cell) => cell.trim());
-    expect(Number(cells[5])).toBeGreaterThan(0); // requests handled
-    expect(cells[6]).toBe(cells[5]); // spans received = requests handled
-    expect(cells[7]).toBe('0'); // dropped
+    const rows = stdout.split('\n').filter((line) => line.startsWith('| express'));
+    expect(rows).toHaveLength(2);
+    for (const row of rows) {
+      const cells = row.split('|').map((cell) => cell.trim());
+      expect(Number(cells[6])).toBeGreaterThan(0); // requests handled
+      expect(cells[7]).toBe(cells[6]); // spans received = requests handled
+      expect(cells[8]).toBe('0'); // dropped
+      expect(Number(cells[9])).toBeGreaterThan(10); // peak RSS, MB
+    }
   }, 70_000);
 
   test('the cold-cache span benchmark runs', async () => {

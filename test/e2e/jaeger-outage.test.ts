@@ -8,7 +8,7 @@
 // again, at least 99 % of the requests sent from 1 s later, one warning for
 // the outage and nothing else logged, no failed request, heap bounded.
 
-import { droppedOf, firstAnswer, pacedLoad, sentBetween, startOutageApp } from '../reliability/support/outage';
+import { appUnderLoad, droppedOf, firstAnswer, sentBetween } from '../reliability/support/outage';
 import { ask, type Child, stopChild } from '../reliability/support/processes';
 import { JAEGER, Jaeger, type JaegerTrace, locateJaeger, sleep, tag } from './jaeger';
 import { jaegerTurn } from './jaeger-turn';
@@ -53,15 +53,7 @@ describeJaeger('a Jaeger outage under load', () => {
     const bin = located.bin;
     jaeger = await Jaeger.start(bin);
     const target = `${JAEGER.otlpHttp}/v1/traces`;
-    const app = await startOutageApp(target);
-    children.push({ child: app.child, port: app.port });
-    const load = await pacedLoad(`http://127.0.0.1:${app.port}/users`, RATE, SECONDS);
-    children.push(load.child);
-
-    const results = load.run();
-    await sleep(1000);
-    const heapBefore = (await ask<{ bytes: number }>(app.child, 'heap', 'heap')).bytes;
-    await sleep(PHASES_S[0]! * 1000 - 1000);
+    const { app, results, heapBefore } = await appUnderLoad(target, RATE, SECONDS, PHASES_S[0]!, children);
 
     const stoppedAt = Date.now();
     await jaeger.stop();

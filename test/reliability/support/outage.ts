@@ -4,7 +4,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import http from 'node:http';
 import { join, resolve } from 'node:path';
-import { type Child, startChild } from './processes';
+import { ask, type Child, startChild } from './processes';
 
 const root = resolve(__dirname, '../../..');
 
@@ -111,4 +111,27 @@ export function droppedOf(line: string): number {
   const match = /; ([\d,]+) spans? dropped$/.exec(line);
   if (!match) throw new Error(`no dropped count in "${line}"`);
   return Number(match[1]!.replace(/,/g, ''));
+}
+
+/**
+ * The app exporting to `target` under `rate` requests/s for `seconds`, its
+ * processes added to `children`; resolves after `healthySeconds` of load,
+ * with the heap measured 1 s in and the load's results to come.
+ */
+export async function appUnderLoad(
+  target: string,
+  rate: number,
+  seconds: number,
+  healthySeconds: number,
+  children: Child[],
+) {
+  const app = await startOutageApp(target);
+  children.push({ child: app.child, port: app.port });
+  const load = await pacedLoad(`http://127.0.0.1:${app.port}/users`, rate, seconds);
+  children.push(load.child);
+  const results = load.run();
+  await new Promise((done) => setTimeout(done, 1000));
+  const heapBefore = (await ask<{ bytes: number }>(app.child, 'heap', 'heap')).bytes;
+  await new Promise((done) => setTimeout(done, healthySeconds * 1000 - 1000));
+  return { app, results, heapBefore };
 }

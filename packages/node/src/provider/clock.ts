@@ -4,7 +4,8 @@ import type { HrTime, TimeInput } from '@opentelemetry/api';
  * Times are kept as milliseconds since a whole second just before
  * performance.timeOrigin, in one double: monotonic (from performance.now()),
  * small enough to stay exact to the nanosecond for weeks, with no array per
- * timestamp. They become HrTime only when an exporter asks.
+ * timestamp. They become HrTime, in whole microseconds, only when an
+ * exporter asks.
  */
 const ANCHOR_SECONDS = Math.floor(performance.timeOrigin / 1000);
 const ANCHOR_MILLIS = ANCHOR_SECONDS * 1000;
@@ -37,9 +38,14 @@ export function isTimeInput(value: unknown): value is TimeInput {
   return typeof value === 'number' || value instanceof Date || isHrTime(value);
 }
 
+/**
+ * To whole microseconds: finer than any backend shows, and what Zipkin's
+ * integer microsecond timestamps need (Jaeger refuses a batch with a
+ * fractional one, and OTel's Zipkin exporter does not round start times).
+ */
 export function toHrTime(time: number): HrTime {
   const seconds = Math.floor(time / 1000);
-  const nanos = Math.round((time - seconds * 1000) * 1e6);
+  const nanos = Math.round((time - seconds * 1000) * 1000) * 1000;
   // Rounding up to a whole second carries.
   return nanos === 1e9 ? [ANCHOR_SECONDS + seconds + 1, 0] : [ANCHOR_SECONDS + seconds, nanos];
 }
