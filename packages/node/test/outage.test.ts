@@ -146,6 +146,25 @@ describe('OutageGuard', () => {
     expect(guard.down).toBe(false);
   });
 
+  test('forceFlush after a slow send waits for the batch kept meanwhile too', async () => {
+    backend.hang = true;
+    void guard.submit(batch(3));
+    await tick(PATIENCE_MS);
+    await guard.submit(batch(4));
+    let done = false;
+    const flushed = guard.forceFlush().then(() => {
+      done = true;
+    });
+    // The slow send answers; the kept batch goes next, and hangs in turn.
+    backend.release();
+    await tick(0);
+    expect(backend.sent).toHaveLength(2);
+    expect(done).toBe(false);
+    backend.release();
+    await flushed;
+    expect(backend.delivered).toEqual([`b${n - 1}`, `b${n}`]);
+  });
+
   test('a send that hangs and then fails is one outage: one warning, what waited for it counted', async () => {
     backend.hang = true;
     void guard.submit(batch(3));

@@ -103,8 +103,12 @@ export class OutageGuard<T> {
 
   /** Waits for the sends and the probe in flight (each bounded by its timeout), not for an outage to end. */
   async forceFlush(): Promise<void> {
-    // What is in flight now: under steady load new sends start all the time, and a flush must end.
-    await Promise.all([...this.sending, this.probing]);
+    // What is in flight now, and what a slow send's answer sends next (the
+    // batch kept meanwhile): a few rounds, not until idle, since under steady
+    // load new sends start all the time and a flush must end.
+    for (let round = 0; round < 3 && (this.sending.size > 0 || this.probing); round++) {
+      await Promise.all([...this.sending, this.probing]);
+    }
   }
 
   /** Stops probing, waits for what is in flight, then sends what it keeps once more. Never rejects. */
