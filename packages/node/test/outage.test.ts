@@ -137,7 +137,7 @@ describe('OutageGuard', () => {
     backend.release();
     await tick(0);
     await guard.forceFlush();
-    expect(backend.delivered).toEqual(['b' + (n - 2), 'b' + n]);
+    expect(backend.delivered).toEqual([`b${n - 2}`, `b${n}`]);
     expect(lines).toHaveLength(1);
     expect(lines[0]?.level).toBe('info');
     expect(lines[0]?.message).toMatch(
@@ -182,7 +182,7 @@ describe('OutageGuard', () => {
     await tick(PROBE_PERIOD_MS);
     await guard.forceFlush();
     // The hung batch (3) and the replaced one (4) are lost; the newest (5) was the probe.
-    expect(backend.delivered).toEqual(['b' + n]);
+    expect(backend.delivered).toEqual([`b${n}`]);
     expect(lines.at(-1)?.message).toMatch(/back after 10\.\d s; 7 spans dropped$/);
   });
 
