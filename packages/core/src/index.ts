@@ -23,7 +23,7 @@ export {
   serverRequestOf,
 } from './server.js';
 export { clientFailed, errorClassName, errorName, serverFailed } from './status.js';
-export { isTracingSuppressed } from './suppress.js';
+export { isTracingSuppressed, suppressTracing } from './suppress.js';
 export { type InstrumentationScope, type SpanKindName, type StartedSpan, Tracer } from './tracer.js';
 export { isValidTraceState, TRACESTATE_MAX_MEMBERS } from './tracestate.js';
 export { portOf, redactUrl } from './url.js';

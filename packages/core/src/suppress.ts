@@ -9,3 +9,8 @@ const SUPPRESS_TRACING = createContextKey('OpenTelemetry SDK Context Key SUPPRES
 export function isTracingSuppressed(context: Context): boolean {
   return context.getValue(SUPPRESS_TRACING) === true;
 }
+
+/** `ctx` with tracing suppressed, as OTel's `suppressTracing()` makes it. */
+export function suppressTracing(context: Context): Context {
+  return context.setValue(SUPPRESS_TRACING, true);
+}

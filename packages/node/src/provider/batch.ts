@@ -1,14 +1,14 @@
-import { type Context, context, createContextKey, diag, ROOT_CONTEXT, TraceFlags } from '@opentelemetry/api';
+import { type Context, context, diag, ROOT_CONTEXT, TraceFlags } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { suppressTracing } from '@tracewire/core';
 
 /**
  * Exports run where OTel's `suppressTracing()` would put them, as in the
  * SDK's BatchSpanProcessor: an instrumented HTTP client inside the exporter
  * makes no spans (which would be exported in turn), and the export does not
- * run in the context of whichever request happened to end the batch. Same
- * key as OTel core's (API keys are `Symbol.for(description)`).
+ * run in the context of whichever request happened to end the batch.
  */
-const SUPPRESSED = ROOT_CONTEXT.setValue(createContextKey('OpenTelemetry SDK Context Key SUPPRESS_TRACING'), true);
+const SUPPRESSED = suppressTracing(ROOT_CONTEXT);
 
 /** Resources whose detectors are still running; the SDK's processors wait for them before an export. */
 function pendingResources(batch: ReadableSpan[]): Promise<unknown> | undefined {

@@ -1,9 +1,11 @@
 import {
+  type Attributes,
   type Context,
   context as contextApi,
   diag,
   INVALID_SPAN_CONTEXT,
   isSpanContextValid,
+  type Link,
   SamplingDecision,
   type Span,
   SpanKind,
@@ -18,6 +20,10 @@ import { spanId, traceId } from './ids.js';
 import { RecordingSpan, type SpanScope } from './span.js';
 
 type ActiveCallback<F> = (span: Span) => F;
+
+// What a span without links or attributes hands the sampler: shared, not one new object per span.
+const NO_LINKS: Link[] = Object.freeze([]) as unknown as Link[];
+const NO_ATTRIBUTES: Attributes = Object.freeze({});
 
 /** The SDK Tracer's rules for a new span: parent, suppression, sampling, then a recording span or a context-only one. */
 export class TracewireTracer implements Tracer {
@@ -36,8 +42,8 @@ export class TracewireTracer implements Tracer {
     const validParent = parent !== undefined && isSpanContextValid(parent) ? parent : undefined;
     const id = validParent?.traceId ?? traceId();
     const kind = options.kind ?? SpanKind.INTERNAL;
-    const links = options.links ?? [];
-    const attributes = options.attributes ?? {};
+    const links = options.links ?? NO_LINKS;
+    const attributes = options.attributes ?? NO_ATTRIBUTES;
     const result = this.sampler.shouldSample(ctx, id, name, kind, attributes, links);
     const spanContext = {
       traceId: id,
