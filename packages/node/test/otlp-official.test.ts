@@ -1,12 +1,16 @@
 // Proves test/support/otlp-official.ts: OpenTelemetry JS's own protobuf bytes,
 // decoded with the official OTLP schema, say field for field what its JSON
 // serializer says for the same spans; and bytes the schema does not allow are
-// refused. Our own OTLP encoder is then checked against the same decoder.
+// refused. Our own OTLP encoder is then checked against the same decoder
+// (otlp-encode.test.ts), and here on the values only the 3.x line keeps.
 import { type Attributes, createTraceState, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { BUILDS, load } from '../../../test/support/builds';
 import { decodeOfficial, type Json, normalizeOfficial, otlpDecodeBin } from '../../../test/support/otlp-official';
+
+type Node = typeof import('@tracewire/node');
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const PARENT_SPAN_ID = 'b7ad6b7169203331';
@@ -257,3 +261,125 @@ describe('decodeOfficial (the official OTLP schema, via tools/otlp-decode)', () 
     );
   });
 });
+
+// The attribute values only the 3.x SDK keeps (any OTLP AnyValue), and with
+// them our provider on 3.x: our encoder and OTel's 3.x serializer must agree.
+const SDK_LINE = Number(String(defaultResource().attributes['telemetry.sdk.version']).split('.')[0]);
+const ANY_VALUES = {
+  'v.map': { s: 'x', n: 1, d: 0.5, b: false, inner: { list: ['a', 2] }, none: null },
+  'v.empty_map': {},
+  'v.mixed': [1, 'a', true, 0.25],
+  'v.nested': [[1, 2], ['x'], [], { k: 'v' }],
+  'v.empty_list': [],
+  'v.holes': [null, 1, undefined],
+  'v.bytes': new Uint8Array([0, 1, 254, 255]),
+  'v.buffer': Buffer.from('hi'),
+  'v.empty_bytes': new Uint8Array(0),
+  'v.null': null,
+} as unknown as Attributes;
+
+function anyValueSpans(
+  make: (config: ConstructorParameters<typeof TracerProvider>[0]) => {
+    getTracer(name: string): ReturnType<TracerProvider['getTracer']>;
+  },
+): ReadableSpan[] {
+  const exporter = new InMemorySpanExporter();
+  const provider = make({
+    resource: resourceFromAttributes({ 'service.name': 'any-value' }),
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
+  });
+  const link = { traceId: LINKED_TRACE_ID, spanId: LINKED_SPAN_ID, traceFlags: 1 };
+  const span = provider.getTracer('any').startSpan('values', {
+    attributes: ANY_VALUES,
+    links: [{ context: link, attributes: { 'l.map': { why: 'retry' }, 'l.null': null } as unknown as Attributes }],
+    startTime: [T0, 0],
+  });
+  span.addEvent('event', { 'e.list': ['a', null] }, [T0, 1]);
+  span.end([T0, 2]);
+  const spans = exporter.getFinishedSpans();
+  // What only a processor could set: an undefined value, which OTel writes as an empty AnyValue.
+  for (const ended of spans) (ended.attributes as Record<string, unknown>)['v.undefined'] = undefined;
+  return spans;
+}
+
+(SDK_LINE === 3 ? describe.each(BUILDS) : describe.skip.each(BUILDS))(
+  "our encoder and OTel's 3.x serializer on AnyValue attributes (%s build)",
+  (build) => {
+    let node: Node;
+    beforeAll(async () => {
+      otlpDecodeBin();
+      node = await load<Node>('@tracewire/node', build);
+    }, 300_000);
+
+    it.each(['OTel SDK', 'tracewire'])('decode to the same request, for spans of the %s provider', (which) => {
+      const spans = anyValueSpans((config) =>
+        which === 'tracewire' ? new node.TracewireTracerProvider(config) : new TracerProvider(config),
+      );
+      const ours = normalizeOfficial(decodeOfficial(node.encodeTraceRequest(spans))) as Official;
+      const otel = normalizeOfficial(decodeOfficial(ProtobufTraceSerializer.serializeRequest(spans)!)) as Official;
+      expect(ours).toEqual(otel);
+      // Not two empty or equally wrong answers: what the schema says for each kind of value.
+      const span = ours.resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
+      const str = (value: string) => ({ stringValue: value });
+      const int = (value: number) => ({ intValue: String(value) });
+      expect(span.attributes).toEqual([
+        {
+          key: 'v.map',
+          value: {
+            kvlistValue: {
+              values: [
+                { key: 's', value: str('x') },
+                { key: 'n', value: int(1) },
+                { key: 'd', value: { doubleValue: 0.5 } },
+                { key: 'b', value: { boolValue: false } },
+                {
+                  key: 'inner',
+                  value: {
+                    kvlistValue: { values: [{ key: 'list', value: { arrayValue: { values: [str('a'), int(2)] } } }] },
+                  },
+                },
+                { key: 'none', value: {} },
+              ],
+            },
+          },
+        },
+        { key: 'v.empty_map', value: { kvlistValue: {} } },
+        {
+          key: 'v.mixed',
+          value: { arrayValue: { values: [int(1), str('a'), { boolValue: true }, { doubleValue: 0.25 }] } },
+        },
+        {
+          key: 'v.nested',
+          value: {
+            arrayValue: {
+              values: [
+                { arrayValue: { values: [int(1), int(2)] } },
+                { arrayValue: { values: [str('x')] } },
+                { arrayValue: {} },
+                { kvlistValue: { values: [{ key: 'k', value: str('v') }] } },
+              ],
+            },
+          },
+        },
+        { key: 'v.empty_list', value: { arrayValue: {} } },
+        { key: 'v.holes', value: { arrayValue: { values: [{}, int(1), {}] } } },
+        { key: 'v.bytes', value: { bytesValue: 'AAH+/w==' } },
+        { key: 'v.buffer', value: { bytesValue: 'aGk=' } },
+        { key: 'v.empty_bytes', value: { bytesValue: '' } },
+        { key: 'v.null', value: {} },
+        { key: 'v.undefined', value: {} },
+      ]);
+      expect(span.links).toEqual([
+        expect.objectContaining({
+          attributes: [
+            { key: 'l.map', value: { kvlistValue: { values: [{ key: 'why', value: str('retry') }] } } },
+            { key: 'l.null', value: {} },
+          ],
+        }),
+      ]);
+      expect(span.events).toEqual([
+        expect.objectContaining({ attributes: [{ key: 'e.list', value: { arrayValue: { values: [str('a'), {}] } } }] }),
+      ]);
+    });
+  },
+);

@@ -4,8 +4,10 @@ import type { ProtoWriter } from './writer.js';
 /**
  * KeyValue and AnyValue (common.proto), typed as OTel's serializers type them:
  * integers as int_value, other numbers as double_value, Uint8Array as bytes,
- * arrays and plain objects nested. An integer beyond 2^53 has no exact int64,
- * so it goes as a double.
+ * arrays (mixed and nested too) as array_value and plain objects as
+ * kvlist_value, null and undefined as an AnyValue with nothing set: all the
+ * values the 3.x line keeps, as its serializer writes them. An integer beyond
+ * 2^53 has no exact int64, so it goes as a double.
  */
 export function writeAttributes(writer: ProtoWriter, field: number, attributes: Attributes | undefined): void {
   if (attributes === undefined) return;

@@ -11,6 +11,7 @@ import {
 import { BatchExport, type BatchSettings } from './batch.js';
 import { limitsOf } from './limits.js';
 import { Processors } from './processors.js';
+import { sdkKeepsAnyValue } from './sdk-line.js';
 import { TracewireTracer } from './tracer.js';
 
 export interface TracewireProviderConfig {
@@ -35,12 +36,15 @@ export class TracewireTracerProvider implements TracerProvider {
   private readonly resource: Resource;
   private readonly sampler: Sampler;
   private readonly limits: ReturnType<typeof limitsOf>;
+  /** The attribute rules of the SDK line the app installed: 3.x if true, else 2.x. */
+  private readonly anyValue: boolean;
   private stopping: Promise<void> | undefined;
 
   constructor(config: TracewireProviderConfig = {}) {
     this.resource = config.resource ?? defaultResource();
     this.sampler = config.sampler ?? new ParentBasedSampler({ root: new AlwaysOnSampler() });
     this.limits = limitsOf(config.spanLimits);
+    this.anyValue = sdkKeepsAnyValue();
     const exports = (config.exporters ?? []).map((exporter) => new BatchExport(exporter, config.batch));
     this.processor = new Processors([...(config.spanProcessors ?? []), ...exports]);
   }
@@ -51,7 +55,13 @@ export class TracewireTracerProvider implements TracerProvider {
     if (tracer === undefined) {
       const instrumentationScope = { name, version, schemaUrl: options?.schemaUrl };
       tracer = new TracewireTracer(
-        { resource: this.resource, instrumentationScope, limits: this.limits, processor: this.processor },
+        {
+          resource: this.resource,
+          instrumentationScope,
+          limits: this.limits,
+          processor: this.processor,
+          anyValue: this.anyValue,
+        },
         this.sampler,
         this.processor.notifiesStart,
       );

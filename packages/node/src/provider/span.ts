@@ -23,12 +23,15 @@ export interface SpanScope {
   readonly instrumentationScope: ReadableSpan['instrumentationScope'];
   readonly limits: Limits;
   readonly processor: SpanProcessor;
+  /** The installed SDK's line keeps any OTLP value as an attribute (3.x, span-v3.ts), not only the 2.x types. */
+  readonly anyValue: boolean;
 }
 
 /**
  * A recording span: the API's Span while it runs, the SDK's ReadableSpan once
  * it ended (so OTel processors and exporters take it as it is). Times stay
- * epoch-ms numbers and become HrTime only when read.
+ * epoch-ms numbers and become HrTime only when read. The attribute, event and
+ * link rules are those of the 2.x SDK; AnyValueSpan (span-v3.ts) has the 3.x ones.
  */
 export class RecordingSpan implements Span, ReadableSpan {
   attributes: Attributes = {};
@@ -38,7 +41,7 @@ export class RecordingSpan implements Span, ReadableSpan {
   droppedAttributesCount = 0;
   droppedEventsCount = 0;
   droppedLinksCount = 0;
-  private attributeCount = 0;
+  protected attributeCount = 0;
   private readonly start: number;
   /** NaN until end(); a time may be negative (before the clock's anchor). */
   private finish = Number.NaN;
@@ -46,7 +49,7 @@ export class RecordingSpan implements Span, ReadableSpan {
   private done = false;
 
   constructor(
-    private readonly scope: SpanScope,
+    protected readonly scope: SpanScope,
     private readonly context: SpanContext,
     public name: string,
     public readonly kind: SpanKind,
@@ -123,46 +126,20 @@ export class RecordingSpan implements Span, ReadableSpan {
   }
 
   addEvent(name: string, attributesOrTime?: Attributes | TimeInput, time?: TimeInput): this {
-    if (this.refusedAfterEnd()) return this;
-    const { eventCountLimit, attributePerEventCountLimit } = this.scope.limits;
-    if (eventCountLimit === 0) {
-      diag.warn('No events allowed.');
-      this.droppedEventsCount++;
-      return this;
-    }
-    if (this.events.length >= eventCountLimit) {
-      // As the SDK does: the newest events are kept.
-      this.events.shift();
-      this.droppedEventsCount++;
-    }
+    if (this.refusedAfterEnd() || !this.roomForEvent()) return this;
     let attributes = attributesOrTime as Attributes | undefined;
     if (isTimeInput(attributesOrTime)) {
       if (!isTimeInput(time)) time = attributesOrTime;
       attributes = undefined;
     }
-    const [kept, dropped] = this.limited(attributes, attributePerEventCountLimit);
-    this.events.push({
-      name,
-      attributes: kept,
-      // An HrTime is kept as given, to the nanosecond, as the SDK does.
-      time: time === undefined ? toHrTime(now()) : isHrTime(time) ? time : toHrTime(fromTimeInput(time)),
-      droppedAttributesCount: dropped,
-    });
+    const [kept, dropped] = this.limited(attributes, this.scope.limits.attributePerEventCountLimit);
+    this.events.push({ name, attributes: kept, time: eventTime(time), droppedAttributesCount: dropped });
     return this;
   }
 
   addLink(link: Link): this {
-    if (this.refusedAfterEnd()) return this;
-    const { linkCountLimit, attributePerLinkCountLimit } = this.scope.limits;
-    if (linkCountLimit === 0) {
-      this.droppedLinksCount++;
-      return this;
-    }
-    if (this.links.length >= linkCountLimit) {
-      this.links.shift();
-      this.droppedLinksCount++;
-    }
-    const [attributes, dropped] = this.limited(link.attributes, attributePerLinkCountLimit);
+    if (this.refusedAfterEnd() || !this.roomForLink()) return this;
+    const [attributes, dropped] = this.limited(link.attributes, this.scope.limits.attributePerLinkCountLimit);
     const kept: Link = { context: link.context };
     if (Object.keys(attributes).length > 0) kept.attributes = attributes;
     if (dropped > 0) kept.droppedAttributesCount = dropped;
@@ -233,7 +210,36 @@ export class RecordingSpan implements Span, ReadableSpan {
     this.scope.processor.onEnd(this);
   }
 
-  private refusedAfterEnd(): boolean {
+  /** Whether one more event may be added: none if the limit is 0; else the oldest one makes room, as in the SDK. */
+  protected roomForEvent(): boolean {
+    const limit = this.scope.limits.eventCountLimit;
+    if (limit === 0) {
+      diag.warn('No events allowed.');
+      this.droppedEventsCount++;
+      return false;
+    }
+    if (this.events.length >= limit) {
+      this.events.shift();
+      this.droppedEventsCount++;
+    }
+    return true;
+  }
+
+  /** As roomForEvent, for links, without the warning. */
+  protected roomForLink(): boolean {
+    const limit = this.scope.limits.linkCountLimit;
+    if (limit === 0) {
+      this.droppedLinksCount++;
+      return false;
+    }
+    if (this.links.length >= limit) {
+      this.links.shift();
+      this.droppedLinksCount++;
+    }
+    return true;
+  }
+
+  protected refusedAfterEnd(): boolean {
     if (!this.done) return false;
     diag.warn(
       `Cannot execute the operation on ended Span {traceId: ${this.context.traceId}, spanId: ${this.context.spanId}}`,
@@ -268,4 +274,9 @@ export class RecordingSpan implements Span, ReadableSpan {
     }
     return [kept, dropped];
   }
+}
+
+/** An event's time; an HrTime is kept as given, to the nanosecond, as the SDK does. */
+export function eventTime(time: TimeInput | undefined): HrTime {
+  return time === undefined ? toHrTime(now()) : isHrTime(time) ? time : toHrTime(fromTimeInput(time));
 }
