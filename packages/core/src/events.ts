@@ -31,7 +31,7 @@ function emitInContext(this: BoundEmitter, event: string | symbol, ...args: unkn
   const ctx = holder.ctx;
   // Most events are emitted in the request's context already, or have no listener to run in it.
   const result =
-    context.active() === ctx || this.listenerCount(event) === 0
+    this.listenerCount(event) === 0 || context.active() === ctx
       ? emit.call(this, event, ...args)
       : context.with(ctx, emit, this, event, ...args);
   if (event === 'close' && holder.closed !== undefined) holder.closed(this);

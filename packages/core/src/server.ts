@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import {
   type Attributes,
@@ -64,6 +64,19 @@ export function pathOf(url: string | undefined): string {
   if (!url) return '/';
   const query = url.indexOf('?');
   return query === -1 ? url : url.slice(0, query);
+}
+
+/**
+ * What the span starts with, for samplers to see. One keyed store per key at
+ * its own site stays monomorphic; an object literal with computed keys goes
+ * through the runtime for each one.
+ */
+function startAttributes(method: string, path: string, secure: boolean): Attributes {
+  const attributes: Attributes = {};
+  attributes[ATTR_HTTP_REQUEST_METHOD] = method;
+  attributes[ATTR_URL_PATH] = path;
+  attributes[ATTR_URL_SCHEME] = secure ? 'https' : 'http';
+  return attributes;
 }
 
 /** `server.address` and `server.port` from the Host header, IPv6 literals included. */
@@ -136,18 +149,13 @@ export class HttpServerTracing<Req, Res> {
     const method = nodeReq.method ?? 'GET';
     const path = pathOf(nodeReq.url);
     const secure = (nodeReq.socket as TLSSocket | undefined)?.encrypted === true;
-    const attributes: Attributes = {
-      [ATTR_HTTP_REQUEST_METHOD]: method,
-      [ATTR_URL_PATH]: path,
-      [ATTR_URL_SCHEME]: secure ? 'https' : 'http',
-    };
     const { ctx, span } = this.tracer.start(
       parent,
       COMPONENT_HTTP,
       `${method} ${path}`,
       headers,
       nodeHeadersGetter,
-      attributes,
+      startAttributes(method, path, secure),
     );
     if (!span.isRecording()) {
       // No SDK, or not sampled: nothing to end. Carry the context on only if
@@ -171,7 +179,7 @@ export class HttpServerTracing<Req, Res> {
       closed: onClosed,
     };
     try {
-      this.recordRequest(span, nodeReq, secure);
+      this.recordRequest(span, nodeReq, headers, secure);
     } catch (error) {
       this.tracer.log.warn('attributes', 'reading request attributes failed', error);
     }
@@ -182,15 +190,17 @@ export class HttpServerTracing<Req, Res> {
     return request;
   }
 
-  private recordRequest(span: Span, nodeReq: IncomingMessage, secure: boolean): void {
-    const headers = nodeReq.headers;
+  private recordRequest(span: Span, nodeReq: IncomingMessage, headers: IncomingHttpHeaders, secure: boolean): void {
     recordServer(span, headers.host, secure);
     const socket = nodeReq.socket;
-    if (socket?.remoteAddress) {
-      span.setAttribute(ATTR_CLIENT_ADDRESS, socket.remoteAddress);
-      span.setAttribute(ATTR_NETWORK_PEER_ADDRESS, socket.remoteAddress);
+    // Each read of these asks the socket's handle again: once each.
+    const address = socket?.remoteAddress;
+    if (address) {
+      span.setAttribute(ATTR_CLIENT_ADDRESS, address);
+      span.setAttribute(ATTR_NETWORK_PEER_ADDRESS, address);
     }
-    if (socket?.remotePort !== undefined) span.setAttribute(ATTR_NETWORK_PEER_PORT, socket.remotePort);
+    const port = socket?.remotePort;
+    if (port !== undefined) span.setAttribute(ATTR_NETWORK_PEER_PORT, port);
     if (headers['user-agent'] !== undefined) span.setAttribute(ATTR_USER_AGENT_ORIGINAL, headers['user-agent']);
     span.setAttribute(ATTR_NETWORK_PROTOCOL_VERSION, nodeReq.httpVersion);
     for (const name of this.tracer.captureHeaders.request) {

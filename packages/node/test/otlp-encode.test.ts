@@ -114,6 +114,26 @@ describe.each(BUILDS)('encodeTraceRequest (%s build)', (build) => {
     expect(text).toContain('SPAN_KIND_CONSUMER');
   });
 
+  it('writes our spans the same from their flat attributes as after something read them', () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new node.TracewireTracerProvider({
+      spanLimits: { attributeCountLimit: 4 },
+      spanProcessors: [new SimpleSpanProcessor({ exporter })],
+    });
+    const span = provider.getTracer('t').startSpan('flat', { attributes: { first: 'a', second: 2 } });
+    span.setAttribute('first', 'changed');
+    span.setAttributes({ third: true, fourth: ['x', 'y'], fifth: 'over the limit' });
+    span.end();
+    const spans = exporter.getFinishedSpans();
+    // Nothing read them yet: the encoder takes the flat form.
+    expect((spans[0] as unknown as { flatAttributes(): unknown }).flatAttributes()).toBeDefined();
+    const flat = node.encodeTraceRequest(spans);
+    expect(spans[0]?.attributes).toEqual({ first: 'changed', second: 2, third: true, fourth: ['x', 'y'] });
+    expect(spans[0]?.droppedAttributesCount).toBe(1);
+    expect((spans[0] as unknown as { flatAttributes(): unknown }).flatAttributes()).toBeUndefined();
+    expect(Buffer.from(node.encodeTraceRequest(spans))).toEqual(Buffer.from(flat));
+  });
+
   it('encodes an empty batch as an empty request', () => {
     expect(node.encodeTraceRequest([]).length).toBe(0);
   });

@@ -18,6 +18,16 @@ export function writeAttributes(writer: ProtoWriter, field: number, attributes: 
   }
 }
 
+/** As writeAttributes, from our provider's flat [key, value, ...] form (span.ts). */
+export function writeFlatAttributes(writer: ProtoWriter, field: number, flat: readonly unknown[]): void {
+  for (let i = 0; i < flat.length; i += 2) {
+    const key = flat[i] as string;
+    const value = flat[i + 1];
+    if (typeof value === 'string' && writer.asciiKeyValue(field, key, value)) continue;
+    writeKeyValue(writer, field, key, value);
+  }
+}
+
 function writeKeyValue(writer: ProtoWriter, field: number, key: string, value: unknown): void {
   const keyValue = writer.begin(field);
   writer.string(1, key);

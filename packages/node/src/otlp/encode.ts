@@ -1,7 +1,8 @@
 import type { HrTime, Link, SpanContext } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace';
-import { writeAttributes } from './attributes.js';
+import { RecordingSpan } from '../provider/span.js';
+import { writeAttributes, writeFlatAttributes } from './attributes.js';
 import { ProtoWriter } from './writer.js';
 
 type Scope = ReadableSpan['instrumentationScope'];
@@ -98,7 +99,10 @@ function writeSpan(span: ReadableSpan): void {
   writer.uint(6, span.kind + 1);
   writeTime(7, span.startTime);
   writeTime(8, span.endTime);
-  writeAttributes(writer, 9, span.attributes);
+  // Our provider's spans, until something read their attributes, keep them flat.
+  const flat = span instanceof RecordingSpan ? span.flatAttributes() : undefined;
+  if (flat === undefined) writeAttributes(writer, 9, span.attributes);
+  else writeFlatAttributes(writer, 9, flat);
   if (span.droppedAttributesCount) writer.uint(10, span.droppedAttributesCount);
   for (const event of span.events) writeEvent(event);
   if (span.droppedEventsCount) writer.uint(12, span.droppedEventsCount);

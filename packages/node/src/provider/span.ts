@@ -34,9 +34,11 @@ export interface SpanScope {
  * link rules are those of the 2.x SDK; AnyValueSpan (span-v3.ts) has the 3.x ones.
  */
 export class RecordingSpan implements Span, ReadableSpan {
-  attributes: Attributes = {};
-  links: Link[] = [];
-  events: TimedEvent[] = [];
+  /** [key, value, key, value, ...] until something reads `attributes`; then undefined. */
+  private flat: unknown[] | undefined = [];
+  private object: Attributes | undefined;
+  private linkList: Link[] | undefined;
+  private eventList: TimedEvent[] | undefined;
   status: SpanStatus = { code: SpanStatusCode.UNSET };
   droppedAttributesCount = 0;
   droppedEventsCount = 0;
@@ -57,6 +59,51 @@ export class RecordingSpan implements Span, ReadableSpan {
     startTime: TimeInput | undefined,
   ) {
     this.start = startTime === undefined ? now() : fromTimeInput(startTime);
+  }
+
+  /**
+   * The attributes as the SDK's ReadableSpan has them. Until first read
+   * (usually by an exporter, or a processor's onEnd) they are one flat array:
+   * adding a dozen keys to a fresh object per span takes V8's megamorphic
+   * stores and map transitions, several times the cost of two pushes. From the
+   * first read on, the object is the span's attributes, so a processor that
+   * changes it (redaction) changes what is exported.
+   */
+  get attributes(): Attributes {
+    if (this.object === undefined) {
+      this.object = objectOf(this.flat as unknown[]);
+      this.flat = undefined;
+    }
+    return this.object;
+  }
+
+  set attributes(attributes: Attributes) {
+    this.object = attributes;
+    this.flat = undefined;
+  }
+
+  /** The flat attributes while nothing has read `attributes` (for the OTLP encoder), else undefined. */
+  flatAttributes(): readonly unknown[] | undefined {
+    return this.flat;
+  }
+
+  // Made when first read or added to: most spans have no links or events.
+  get links(): Link[] {
+    if (this.linkList === undefined) this.linkList = [];
+    return this.linkList;
+  }
+
+  set links(links: Link[]) {
+    this.linkList = links;
+  }
+
+  get events(): TimedEvent[] {
+    if (this.eventList === undefined) this.eventList = [];
+    return this.eventList;
+  }
+
+  set events(events: TimedEvent[]) {
+    this.eventList = events;
   }
 
   get resource(): Resource {
@@ -104,8 +151,27 @@ export class RecordingSpan implements Span, ReadableSpan {
       diag.warn(`Invalid attribute key: ${key}`);
       return this;
     }
-    const attributes = this.attributes;
     const limits = this.scope.limits;
+    const flat = this.flat;
+    if (flat === undefined) return this.setInObject(key, value, type, limits);
+    // A few dozen keys at most: a linear search beats any map here.
+    for (let i = 0; i < flat.length; i += 2) {
+      if (flat[i] === key) {
+        flat[i + 1] = stored(value, type, limits);
+        return this;
+      }
+    }
+    if (this.attributeCount >= limits.attributeCountLimit) {
+      this.droppedAttributesCount++;
+      return this;
+    }
+    this.attributeCount++;
+    flat.push(key, stored(value, type, limits));
+    return this;
+  }
+
+  private setInObject(key: string, value: AttributeValue, type: string, limits: Limits): this {
+    const attributes = this.object as Attributes;
     if (attributes[key] === undefined || !Object.hasOwn(attributes, key)) {
       if (this.attributeCount >= limits.attributeCountLimit) {
         this.droppedAttributesCount++;
@@ -113,8 +179,7 @@ export class RecordingSpan implements Span, ReadableSpan {
       }
       this.attributeCount++;
     }
-    attributes[key] =
-      type === 'number' || type === 'boolean' ? value : truncate(value, limits.attributeValueLengthLimit);
+    attributes[key] = stored(value, type, limits);
     return this;
   }
 
@@ -279,4 +344,15 @@ export class RecordingSpan implements Span, ReadableSpan {
 /** An event's time; an HrTime is kept as given, to the nanosecond, as the SDK does. */
 export function eventTime(time: TimeInput | undefined): HrTime {
   return time === undefined ? toHrTime(now()) : isHrTime(time) ? time : toHrTime(fromTimeInput(time));
+}
+
+/** A value as the span keeps it: strings (and strings in arrays) cut to the length limit. */
+function stored(value: AttributeValue, type: string, limits: Limits): AttributeValue {
+  return type === 'number' || type === 'boolean' ? value : truncate(value, limits.attributeValueLengthLimit);
+}
+
+function objectOf(flat: unknown[]): Attributes {
+  const attributes: Attributes = {};
+  for (let i = 0; i < flat.length; i += 2) attributes[flat[i] as string] = flat[i + 1] as AttributeValue;
+  return attributes;
 }
