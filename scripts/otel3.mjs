@@ -79,7 +79,7 @@ if (update) {
   run('npx', [...PNPM, 'build'], node24);
   run('npx', [...PNPM, 'typecheck'], node24);
   run('npx', [...PNPM, 'test:unit'], node24);
-  run('npx', [...PNPM, 'test:provider'], node24);
+  run('npx', [...PNPM, 'test:sdk'], node24);
   console.log(`\n== pack and import on OpenTelemetry JS 3.x, Node ${NODE_VERSIONS[26]} (smoke) ==`);
   run('npx', [...PNPM, 'test:unit', 'test/pack.test.ts'], nodeBinary(26));
 }

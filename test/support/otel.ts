@@ -9,11 +9,11 @@ import {
 } from '@opentelemetry/sdk-trace';
 
 /**
- * Which provider the suites record with: the OTel SDK's, or ours with
- * `TRACEWIRE_PROVIDER=tracewire` (`pnpm test:provider`), the variable that
- * also makes setupTracing() in the apps the tests start choose ours.
+ * Which provider the suites record with: ours, setupTracing()'s default, or
+ * the OTel SDK's with `TRACEWIRE_PROVIDER=otel` (`pnpm test:sdk`), the
+ * variable that also makes setupTracing() in the apps the tests start choose it.
  */
-export const TEST_PROVIDER = process.env.TRACEWIRE_PROVIDER === 'tracewire' ? 'tracewire' : 'otel';
+export const TEST_PROVIDER = process.env.TRACEWIRE_PROVIDER === 'otel' ? 'otel' : 'tracewire';
 
 /**
  * A real tracer provider (the SDK's, or ours: see TEST_PROVIDER) that keeps

@@ -27,9 +27,9 @@ export interface SetupOptions {
   /** Extra resource attributes, merged over `OTEL_RESOURCE_ATTRIBUTES`. */
   resource?: Resource | Attributes;
   /**
-   * Who records the spans: `'otel'`, the OTel SDK's TracerProvider, or
-   * `'tracewire'`, ours (the same API, less work per span). Default:
-   * `TRACEWIRE_PROVIDER`, else `'otel'`.
+   * Who records the spans: `'tracewire'`, ours (the same API, less work per
+   * span), or `'otel'`, the OTel SDK's TracerProvider. Default:
+   * `TRACEWIRE_PROVIDER`, else `'tracewire'`.
    */
   provider?: ProviderName;
 }
@@ -52,11 +52,11 @@ export interface ResolvedOptions {
   provider: ProviderName;
 }
 
-/** Option `provider`, else `TRACEWIRE_PROVIDER`, else the OTel SDK's. */
+/** Option `provider`, else `TRACEWIRE_PROVIDER`, else ours. */
 function resolveProvider(option: string | undefined, env: Env): ProviderName {
   if (option !== undefined) return oneOf(String(option), PROVIDER_NAMES, 'option "provider"');
   const value = nonEmpty(env.TRACEWIRE_PROVIDER);
-  return value === undefined ? 'otel' : oneOf(value.toLowerCase(), PROVIDER_NAMES, 'TRACEWIRE_PROVIDER');
+  return value === undefined ? 'tracewire' : oneOf(value.toLowerCase(), PROVIDER_NAMES, 'TRACEWIRE_PROVIDER');
 }
 
 /**
