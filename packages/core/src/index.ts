@@ -1,3 +1,9 @@
+// The names of the other adapters' metrics, from the conventions package core depends on.
+export {
+  METRIC_DB_CLIENT_OPERATION_DURATION,
+  METRIC_RPC_CLIENT_CALL_DURATION,
+  METRIC_RPC_SERVER_CALL_DURATION,
+} from '@opentelemetry/semantic-conventions';
 export * from './attributes.js';
 export { BAGGAGE_MAX_BYTES, BAGGAGE_MAX_MEMBERS, isValidBaggage } from './baggage.js';
 export * from './carriers.js';
