@@ -101,7 +101,10 @@ export class HttpServerMetrics {
   begin(ctx: Context, method: string, scheme: string): Attributes | undefined {
     const instruments = this.instruments.get();
     if (instruments === undefined) return undefined;
-    const attributes: Attributes = { [ATTR_HTTP_REQUEST_METHOD]: metricMethod(method), [ATTR_URL_SCHEME]: scheme };
+    // Keyed stores, not a literal with computed keys (which goes through the runtime per key).
+    const attributes: Attributes = {};
+    attributes[ATTR_HTTP_REQUEST_METHOD] = metricMethod(method);
+    attributes[ATTR_URL_SCHEME] = scheme;
     instruments.active.add(1, attributes, ctx);
     return attributes;
   }
@@ -112,11 +115,10 @@ export class HttpServerMetrics {
     if (instruments === undefined) return;
     instruments.active.add(-1, active, ctx);
     // Always the same key order: the optional keys come last.
-    const attributes: Attributes = {
-      [ATTR_HTTP_REQUEST_METHOD]: active[ATTR_HTTP_REQUEST_METHOD],
-      [ATTR_URL_SCHEME]: active[ATTR_URL_SCHEME],
-      [ATTR_NETWORK_PROTOCOL_VERSION]: outcome.protocolVersion,
-    };
+    const attributes: Attributes = {};
+    attributes[ATTR_HTTP_REQUEST_METHOD] = active[ATTR_HTTP_REQUEST_METHOD];
+    attributes[ATTR_URL_SCHEME] = active[ATTR_URL_SCHEME];
+    attributes[ATTR_NETWORK_PROTOCOL_VERSION] = outcome.protocolVersion;
     if (outcome.route !== undefined) attributes[ATTR_HTTP_ROUTE] = outcome.route;
     if (outcome.statusCode !== undefined) attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = outcome.statusCode;
     if (outcome.errorType !== undefined) attributes[ATTR_ERROR_TYPE] = outcome.errorType;
@@ -148,7 +150,8 @@ export class HttpClientMetrics {
    */
   begin(method: string, address: string | undefined, port: number | undefined, scheme: string): Attributes | undefined {
     if (this.instruments.get() === undefined) return undefined;
-    const attributes: Attributes = { [ATTR_HTTP_REQUEST_METHOD]: metricMethod(method) };
+    const attributes: Attributes = {};
+    attributes[ATTR_HTTP_REQUEST_METHOD] = metricMethod(method);
     if (address !== undefined) attributes[ATTR_SERVER_ADDRESS] = address;
     if (port !== undefined) attributes[ATTR_SERVER_PORT] = port;
     attributes[ATTR_URL_SCHEME] = scheme;

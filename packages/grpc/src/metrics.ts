@@ -43,7 +43,8 @@ export class RpcMetrics {
   /** The attributes a call is measured with, in a fixed key order; undefined when metrics are off. */
   begin(service: string, method: string): Attributes | undefined {
     if (this.instruments.get() === undefined) return undefined;
-    const attributes: Attributes = { [ATTR_RPC_SYSTEM]: RPC_SYSTEM_GRPC };
+    const attributes: Attributes = {};
+    attributes[ATTR_RPC_SYSTEM] = RPC_SYSTEM_GRPC;
     if (service !== '') attributes[ATTR_RPC_SERVICE] = service;
     attributes[ATTR_RPC_METHOD] = method;
     return attributes;

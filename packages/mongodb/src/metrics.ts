@@ -52,7 +52,9 @@ export class CommandMetrics {
     operation: string,
     server: { address: string; port?: number } | undefined,
   ): Attributes {
-    const attributes: Attributes = { [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_MONGODB, [ATTR_DB_NAMESPACE]: database };
+    const attributes: Attributes = {};
+    attributes[ATTR_DB_SYSTEM_NAME] = DB_SYSTEM_MONGODB;
+    attributes[ATTR_DB_NAMESPACE] = database;
     if (collection !== undefined) attributes[ATTR_DB_COLLECTION_NAME] = collection;
     attributes[ATTR_DB_OPERATION_NAME] = operation;
     if (server !== undefined) {
