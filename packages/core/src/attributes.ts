@@ -1,5 +1,6 @@
-// Stable OpenTelemetry semantic-convention names used by tracewire, kept as
-// plain strings so that core needs no semantic-conventions dependency.
+// Stable OpenTelemetry semantic-convention names used by tracewire's spans,
+// spelled here so that this module has no import to load; a test checks each
+// against @opentelemetry/semantic-conventions, where the metric names come from.
 export const ATTR_COMPONENT = 'component';
 export const ATTR_HTTP_REQUEST_METHOD = 'http.request.method';
 export const ATTR_HTTP_ROUTE = 'http.route';

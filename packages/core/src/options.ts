@@ -1,4 +1,4 @@
-import type { Span, TextMapPropagator, TracerProvider } from '@opentelemetry/api';
+import type { MeterProvider, Span, TextMapPropagator, TracerProvider } from '@opentelemetry/api';
 
 /** What `spanName` is given to name a span. */
 export interface SpanNameInfo {
@@ -18,6 +18,10 @@ export interface SpanNameInfo {
 export interface TracingOptions<Req = unknown, Res = unknown> {
   /** Where spans are made; default: the global tracer provider. */
   tracerProvider?: TracerProvider;
+  /** Where the request metrics are recorded; default: the global meter provider. */
+  meterProvider?: MeterProvider;
+  /** `false`: record no metrics at all, whatever meter provider is registered; default: true. */
+  metrics?: boolean;
   /** How trace context is read and written; default: the global propagator if one is registered, else W3C Trace Context + Baggage. */
   propagator?: TextMapPropagator;
   /** Overrides the span name; return a non-empty string. */
@@ -33,7 +37,14 @@ export interface TracingOptions<Req = unknown, Res = unknown> {
 }
 
 const FUNCTION_OPTIONS = ['spanName', 'ignore', 'requestHook', 'responseHook'] as const;
-const KNOWN_OPTIONS = new Set<string>(['tracerProvider', 'propagator', 'captureHeaders', ...FUNCTION_OPTIONS]);
+const KNOWN_OPTIONS = new Set<string>([
+  'tracerProvider',
+  'meterProvider',
+  'metrics',
+  'propagator',
+  'captureHeaders',
+  ...FUNCTION_OPTIONS,
+]);
 
 /** How a wrong value is named in a setup error: `null`, `an array`, `an object`, `string x`. */
 export function describe(value: unknown): string {
@@ -76,10 +87,14 @@ export function validateOptions(options: unknown, extra: readonly string[] = [])
       throw new TypeError(`tracewire: unknown option "${key}"`);
     }
   }
-  const { tracerProvider, propagator, captureHeaders } = record;
+  const { tracerProvider, meterProvider, metrics, propagator, captureHeaders } = record;
   if (tracerProvider !== undefined && !hasMethods(tracerProvider, ['getTracer'])) {
     fail('tracerProvider', 'a TracerProvider (with getTracer)', tracerProvider);
   }
+  if (meterProvider !== undefined && !hasMethods(meterProvider, ['getMeter'])) {
+    fail('meterProvider', 'a MeterProvider (with getMeter)', meterProvider);
+  }
+  if (metrics !== undefined && typeof metrics !== 'boolean') fail('metrics', 'a boolean', metrics);
   if (propagator !== undefined && !hasMethods(propagator, ['inject', 'extract', 'fields'])) {
     fail('propagator', 'a TextMapPropagator (with inject, extract and fields)', propagator);
   }

@@ -27,7 +27,10 @@ import {
 } from './attributes.js';
 import { nodeHeadersGetter } from './carriers.js';
 import { bindEvents, holderOf } from './events.js';
+import { HttpServerMetrics } from './http-metrics.js';
+import { now } from './metrics.js';
 import type { TracingOptions } from './options.js';
+import { errorTypeOf } from './status.js';
 import { type InstrumentationScope, Tracer } from './tracer.js';
 
 /** What an HTTP server adapter tells core about its framework. */
@@ -57,7 +60,13 @@ export interface ServerRequest<Req, Res> {
   readonly nodeRes: ServerResponse;
   /** Called by the bound `emit` after 'close' (see events.ts): ends the span when it is the response's. */
   closed(emitter: object): void;
+  /** When metrics are on: the `now()` the request started at, and its active-requests attributes. */
+  readonly startTime: number;
+  readonly active: Attributes | undefined;
 }
+
+/** `error.type` of a request the client went away from before the response was complete. */
+export const ERROR_TYPE_ABORTED = 'aborted';
 
 /** The path part of a request target, without the query string. */
 export function pathOf(url: string | undefined): string {
@@ -102,18 +111,21 @@ function headerValues(value: string | string[] | number | undefined): string[] |
  */
 export class HttpServerTracing<Req, Res> {
   readonly tracer: Tracer<Req, Res>;
+  private readonly metrics: HttpServerMetrics;
 
   constructor(
     private readonly adapter: ServerAdapter<Req>,
     options: TracingOptions<Req, Res> = {},
   ) {
     this.tracer = new Tracer('server', adapter.scope, options);
+    this.metrics = new HttpServerMetrics(this.tracer.meters, this.tracer.log);
   }
 
   /**
    * Starts the span of a request and arranges its end. `req`/`res` are what
    * the hooks see (Express's req and res, Koa's ctx). Returns a
-   * `ServerRequest` when a span records; a bare `Context` to run the request
+   * `ServerRequest` when a span records or metrics are on (sampled or not,
+   * the request is measured, and ends through `finish`); a bare `Context` to run the request
    * in when there is only context to carry on (ignored or unsampled, with
    * incoming trace headers); undefined when there is nothing at all to do,
    * and the adapter just calls the next middleware. Never throws.
@@ -139,13 +151,17 @@ export class HttpServerTracing<Req, Res> {
     res: Res,
   ): ServerRequest<Req, Res> | Context | undefined {
     const headers = nodeReq.headers;
+    const metered = this.metrics.on;
     // No SDK and no trace headers: nothing to record or carry on, so touch nothing.
-    if (this.tracer.recordsNothing() && !this.tracer.carries(headers, nodeHeadersGetter)) return undefined;
+    if (!metered && this.tracer.recordsNothing() && !this.tracer.carries(headers, nodeHeadersGetter)) {
+      return undefined;
+    }
     const parent = context.active();
     if (this.tracer.ignores(req)) {
       if (!this.tracer.carries(headers, nodeHeadersGetter)) return undefined;
       return carryOn(nodeReq, nodeRes, this.tracer.extract(parent, headers, nodeHeadersGetter));
     }
+    const startTime = metered ? now() : 0;
     const method = nodeReq.method ?? 'GET';
     const path = pathOf(nodeReq.url);
     const secure = (nodeReq.socket as TLSSocket | undefined)?.encrypted === true;
@@ -157,8 +173,9 @@ export class HttpServerTracing<Req, Res> {
       nodeHeadersGetter,
       startAttributes(method, path, secure),
     );
-    if (!span.isRecording()) {
-      // No SDK, or not sampled: nothing to end. Carry the context on only if
+    const recording = span.isRecording();
+    if (!recording && !metered) {
+      // No SDK, or not sampled, and no metrics: nothing to end. Carry the context on only if
       // it holds something to propagate (a valid span context or baggage).
       if (!isSpanContextValid(span.spanContext()) && propagation.getBaggage(ctx) === undefined) return undefined;
       return carryOn(nodeReq, nodeRes, ctx);
@@ -177,14 +194,18 @@ export class HttpServerTracing<Req, Res> {
       data: undefined,
       nodeRes,
       closed: onClosed,
+      startTime,
+      active: metered ? this.metrics.begin(ctx, method, secure ? 'https' : 'http') : undefined,
     };
-    try {
-      this.recordRequest(span, nodeReq, headers, secure);
-    } catch (error) {
-      this.tracer.log.warn('attributes', 'reading request attributes failed', error);
+    if (recording) {
+      try {
+        this.recordRequest(span, nodeReq, headers, secure);
+      } catch (error) {
+        this.tracer.log.warn('attributes', 'reading request attributes failed', error);
+      }
+      this.tracer.requestHook(span, req);
     }
-    this.tracer.requestHook(span, req);
-    // The response's 'close' ends the span, through the bound emit: no listener per request.
+    // The response's 'close' ends the span (and the measure), through the bound emit: no listener per request.
     bindEvents(nodeReq, request);
     bindEvents(nodeRes, request);
     return request;
@@ -209,15 +230,18 @@ export class HttpServerTracing<Req, Res> {
     }
   }
 
-  /** Ends the span once: name from the route, response attributes, status by the contract. */
+  /** Ends the span once: name from the route, response attributes, status by the contract; then the measure. */
   finish(request: ServerRequest<Req, Res>, nodeRes: ServerResponse): void {
     if (request.ended) return;
     request.ended = true;
-    const { span } = request;
+    const { span, active } = request;
     const statusCode = nodeRes.headersSent ? nodeRes.statusCode : undefined;
-    if (span.isRecording()) {
+    const recording = span.isRecording();
+    const route = recording || active !== undefined ? (request.route ?? this.route(request.req)) : undefined;
+    // The client went away before the response was complete.
+    const aborted = !nodeRes.writableFinished;
+    if (recording) {
       try {
-        const route = request.route ?? this.route(request.req);
         const fallback = `${request.method} ${route ?? request.path}`;
         span.updateName(
           this.tracer.renames
@@ -229,10 +253,9 @@ export class HttpServerTracing<Req, Res> {
           const values = headerValues(nodeRes.getHeader(name));
           if (values) span.setAttribute(headerAttribute('response', name), values);
         }
-        // The client went away before the response was complete.
-        if (!nodeRes.writableFinished) {
+        if (aborted) {
           span.setStatus({ code: SpanStatusCode.ERROR, message: 'request aborted by the client' });
-          span.setAttribute(ATTR_ERROR_TYPE, 'aborted');
+          span.setAttribute(ATTR_ERROR_TYPE, ERROR_TYPE_ABORTED);
         }
       } catch (error) {
         this.tracer.log.warn('attributes', 'reading response attributes failed', error);
@@ -240,6 +263,27 @@ export class HttpServerTracing<Req, Res> {
       this.tracer.responseHook(span, request.res);
     }
     this.tracer.end(request.ctx, span, request.error, statusCode);
+    if (active !== undefined) this.measure(request, active, route, statusCode, aborted);
+  }
+
+  private measure(
+    request: ServerRequest<Req, Res>,
+    active: Attributes,
+    route: string | undefined,
+    statusCode: number | undefined,
+    aborted: boolean,
+  ): void {
+    try {
+      this.metrics.end(request.ctx, active, request.startTime, {
+        route,
+        statusCode,
+        protocolVersion: request.nodeRes.req?.httpVersion,
+        // The span's rule (tracer.end over the abort above): a failure's type wins over the abort.
+        errorType: errorTypeOf(true, statusCode, request.error) ?? (aborted ? ERROR_TYPE_ABORTED : undefined),
+      });
+    } catch (error) {
+      this.tracer.log.warn('metrics', 'recording the request metrics failed', error);
+    }
   }
 
   private route(req: Req): string | undefined {

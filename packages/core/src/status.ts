@@ -14,6 +14,19 @@ export function clientFailed(statusCode: number | undefined, error: unknown): bo
   return error !== undefined || (statusCode !== undefined && statusCode >= 400);
 }
 
+/**
+ * `error.type` of a finished request by the contract's rule for its kind, or
+ * undefined when it did not fail: the span and the duration metric both take it from here.
+ */
+export function errorTypeOf(server: boolean, statusCode: number | undefined, error: unknown): string | undefined {
+  if (server) {
+    if (!serverFailed(statusCode, error)) return undefined;
+    return error !== undefined ? errorClassName(error) : String(statusCode);
+  }
+  if (!clientFailed(statusCode, error)) return undefined;
+  return statusCode !== undefined && statusCode >= 400 ? String(statusCode) : errorName(error);
+}
+
 /** The class name of a thrown value, as the server span's `error.type`. */
 export function errorClassName(error: unknown): string {
   if (typeof error === 'object' && error !== null) {
@@ -50,18 +63,12 @@ export function recordError(span: Span, error: unknown): void {
 
 /**
  * Applies the outcome to a span: the status code attribute, the exception
- * event, and ERROR with `error.type` when `failed` says so; UNSET otherwise.
+ * event, and ERROR with `error.type` when there is one (it failed); UNSET otherwise.
  */
-export function applyOutcome(
-  span: Span,
-  failed: boolean,
-  errorType: string,
-  error: unknown,
-  statusCode?: number,
-): void {
+export function applyOutcome(span: Span, errorType: string | undefined, error: unknown, statusCode?: number): void {
   if (statusCode !== undefined) span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, statusCode);
   if (error !== undefined) recordError(span, error);
-  if (!failed) return;
+  if (errorType === undefined) return;
   const message = errorMessage(error);
   span.setStatus(message === undefined ? { code: SpanStatusCode.ERROR } : { code: SpanStatusCode.ERROR, message });
   span.setAttribute(ATTR_ERROR_TYPE, errorType);

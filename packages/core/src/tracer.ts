@@ -15,9 +15,10 @@ import {
 } from '@opentelemetry/api';
 import { ATTR_COMPONENT } from './attributes.js';
 import { OnceLogger } from './diag.js';
+import { MeterSource } from './metrics.js';
 import { capturedHeaderNames, type SpanNameInfo, type TracingOptions, validateOptions } from './options.js';
 import { appliesW3CRules, resolvePropagator } from './propagator.js';
-import { applyOutcome, clientFailed, errorClassName, errorName, serverFailed } from './status.js';
+import { applyOutcome, errorTypeOf } from './status.js';
 import { dropInvalidW3C } from './w3c.js';
 
 /** Name and version of the package that makes the spans: the tracer's instrumentation scope. */
@@ -51,6 +52,8 @@ export class Tracer<Req = unknown, Res = unknown> {
   readonly kind: SpanKind;
   readonly log: OnceLogger;
   readonly captureHeaders: { request: string[]; response: string[] };
+  /** Where the adapter's metrics are recorded (`meterProvider`, `metrics`). */
+  readonly meters: MeterSource;
   private readonly scope: InstrumentationScope;
   private tracer: OtelTracer;
   private provider: TracerProvider;
@@ -72,6 +75,7 @@ export class Tracer<Req = unknown, Res = unknown> {
     this.captureHeaders = capturedHeaderNames(options as TracingOptions<never, never>);
     this.propagator = resolvePropagator(options.propagator);
     this.scope = scope;
+    this.meters = new MeterSource(scope, options);
     this.followsGlobal = options.tracerProvider === undefined;
     this.provider = options.tracerProvider ?? trace.getTracerProvider();
     this.tracer = this.provider.getTracer(scope.name, scope.version);
@@ -138,14 +142,7 @@ export class Tracer<Req = unknown, Res = unknown> {
    */
   end(_ctx: Context, span: Span, error?: unknown, statusCode?: number): void {
     try {
-      const server = this.kind === SpanKind.SERVER;
-      const failed = server ? serverFailed(statusCode, error) : clientFailed(statusCode, error);
-      let errorType = '';
-      if (failed) {
-        if (server) errorType = error !== undefined ? errorClassName(error) : String(statusCode);
-        else errorType = statusCode !== undefined && statusCode >= 400 ? String(statusCode) : errorName(error);
-      }
-      applyOutcome(span, failed, errorType, error, statusCode);
+      applyOutcome(span, errorTypeOf(this.kind === SpanKind.SERVER, statusCode, error), error, statusCode);
     } catch (failure) {
       this.log.warn('end', 'setting the span outcome failed', failure);
     }

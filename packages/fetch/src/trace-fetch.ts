@@ -6,7 +6,9 @@ import {
   ATTR_URL_FULL,
   COMPONENT_HTTP,
   fetchHeadersSetter,
+  HttpClientMetrics,
   headerAttribute,
+  now,
   portOf,
   redactUrl,
   Tracer,
@@ -44,6 +46,20 @@ export function traceFetch<F extends FetchFunction = typeof fetch>(fetchImpl?: F
   const tracer = new Tracer<FetchRequestInfo, Response>('client', SCOPE, options, EXTRA_OPTIONS);
   const propagateTo = options?.propagateTo;
   const capture = tracer.captureHeaders;
+  const metrics = new HttpClientMetrics(tracer.meters, tracer.log);
+
+  /** Ends the span, then records the duration when the call is measured (`measure` set). */
+  function end(
+    ctx: Context,
+    span: Span,
+    measure: Attributes | undefined,
+    start: number,
+    error: unknown,
+    statusCode?: number,
+  ): void {
+    tracer.end(ctx, span, error, statusCode);
+    if (measure !== undefined) metrics.end(ctx, measure, start, statusCode, error);
+  }
 
   // Privacy first: only an explicit `true` sends trace headers.
   function propagatesTo(url: URL): boolean {
@@ -61,7 +77,13 @@ export function traceFetch<F extends FetchFunction = typeof fetch>(fetchImpl?: F
     }
   }
 
-  function responded(ctx: Context, span: Span, response: Response): void {
+  function responded(
+    ctx: Context,
+    span: Span,
+    measure: Attributes | undefined,
+    start: number,
+    response: Response,
+  ): void {
     let statusCode: number | undefined;
     try {
       const status = response.status;
@@ -77,7 +99,7 @@ export function traceFetch<F extends FetchFunction = typeof fetch>(fetchImpl?: F
       tracer.log.warn('response', 'reading the response failed', error);
     }
     if (span.isRecording()) tracer.responseHook(span, response);
-    tracer.end(ctx, span, undefined, statusCode);
+    end(ctx, span, measure, start, undefined, statusCode);
   }
 
   function tracedFetch(input: unknown, init?: RequestInit): unknown {
@@ -87,6 +109,8 @@ export function traceFetch<F extends FetchFunction = typeof fetch>(fetchImpl?: F
     let propagate: boolean;
     let name: string;
     let attributes: Attributes;
+    let measure: Attributes | undefined;
+    let start = 0;
     // Everything that may throw on odd arguments runs before the span starts;
     // on a throw the call goes on untraced and fails (or not) as fetch decides.
     try {
@@ -95,6 +119,7 @@ export function traceFetch<F extends FetchFunction = typeof fetch>(fetchImpl?: F
       const method = methodOf(init, request);
       info = { method, url, input, init };
       if (tracer.ignores(info)) return impl(input, init);
+      start = now();
       propagate = propagatesTo(url);
       if (propagate || capture.request.length > 0) headers = headersOf(init, request);
       if (propagate) outgoing = withHeaders(init, headers as Headers);
@@ -107,6 +132,7 @@ export function traceFetch<F extends FetchFunction = typeof fetch>(fetchImpl?: F
       if (host !== '') attributes[ATTR_SERVER_ADDRESS] = host;
       const port = portOf(url);
       if (port !== undefined) attributes[ATTR_SERVER_PORT] = port;
+      measure = metrics.begin(method, host === '' ? undefined : host, port, url.protocol.slice(0, -1));
     } catch (error) {
       tracer.log.warn('request', 'reading the fetch arguments failed; the call goes on untraced', error);
       return impl(input, init);
@@ -135,20 +161,20 @@ export function traceFetch<F extends FetchFunction = typeof fetch>(fetchImpl?: F
       // The span is active while the wrapped fetch runs, for anything it traces or logs.
       result = context.with(ctx, impl, undefined, input, outgoing);
     } catch (error) {
-      tracer.end(ctx, span, error);
+      end(ctx, span, measure, start, error);
       throw error;
     }
     if (!isThenable(result)) {
-      responded(ctx, span, result as Response);
+      responded(ctx, span, measure, start, result as Response);
       return result;
     }
     return result.then(
       (response) => {
-        responded(ctx, span, response as Response);
+        responded(ctx, span, measure, start, response as Response);
         return response;
       },
       (error: unknown) => {
-        tracer.end(ctx, span, error);
+        end(ctx, span, measure, start, error);
         throw error;
       },
     );

@@ -12,11 +12,13 @@ import {
   ATTR_SERVER_PORT,
   isRecording,
   metadataSetter,
+  now,
   Tracer,
   type TracingOptions,
 } from '@tracewire/core';
 import { ATTR_RPC_METHOD, ATTR_RPC_SERVICE, ATTR_RPC_SYSTEM, COMPONENT_GRPC, RPC_SYSTEM_GRPC } from './attributes.js';
 import { captureMetadata } from './metadata.js';
+import { RpcMetrics } from './metrics.js';
 import {
   type GrpcCallInfo,
   type GrpcSpanNameInfo,
@@ -40,6 +42,7 @@ type InnerCall = ReturnType<NextCall>;
  */
 export function clientInterceptor(options?: GrpcTracingOptions): Interceptor {
   const tracer: ClientTracer = new Tracer('client', SCOPE, options as TracingOptions<GrpcCallInfo, GrpcStatusInfo>);
+  const metrics = new RpcMetrics('client', tracer as Tracer<never, never>);
   return (callOptions, nextCall) => {
     // The call is made synchronously by the caller: this is the caller's context.
     const parent = context.active();
@@ -53,7 +56,7 @@ export function clientInterceptor(options?: GrpcTracingOptions): Interceptor {
     }
     return new InterceptingCall(inner, {
       start(metadata, listener, next) {
-        const traced = TracedClientCall.start(tracer, parent, path, metadata, inner);
+        const traced = TracedClientCall.start(tracer, metrics, parent, path, metadata, inner);
         if (traced === undefined) {
           next(metadata, listener);
           return;
@@ -72,6 +75,10 @@ class TracedClientCall {
 
   private constructor(
     private readonly tracer: ClientTracer,
+    private readonly metrics: RpcMetrics,
+    /** When metrics are on: the call's metric attributes, and the `now()` it started at. */
+    private readonly measure: Attributes | undefined,
+    private readonly start: number,
     private readonly parent: Context,
     readonly ctx: Context,
     private readonly span: Span,
@@ -82,6 +89,7 @@ class TracedClientCall {
   /** Starts the span and injects into a copy of the metadata; undefined when ignored or when tracing failed. */
   static start(
     tracer: ClientTracer,
+    metrics: RpcMetrics,
     parent: Context,
     path: string,
     metadata: Metadata,
@@ -91,6 +99,8 @@ class TracedClientCall {
       const { service, method } = methodParts(path);
       const info: GrpcCallInfo = { kind: 'client', path, service, method, metadata };
       if (tracer.ignores(info)) return undefined;
+      const start = now();
+      const measure = metrics.begin(service, method);
       // The caller's metadata object is never changed: it may be reused for other calls.
       const outgoing = metadata.clone();
       const nameInfo: GrpcSpanNameInfo | undefined = tracer.renames
@@ -108,7 +118,7 @@ class TracedClientCall {
         }
         tracer.requestHook(span, info);
       }
-      return new TracedClientCall(tracer, parent, ctx, span, outgoing, inner);
+      return new TracedClientCall(tracer, metrics, measure, start, parent, ctx, span, outgoing, inner);
     } catch (error) {
       tracer.log.warn('start', 'starting the client span failed; the call goes on untraced', error);
       return undefined;
@@ -155,5 +165,6 @@ class TracedClientCall {
       tracer.responseHook(span, { code: status.code, details: status.details, metadata: status.metadata });
     }
     tracer.end(this.ctx, span);
+    if (this.measure !== undefined) this.metrics.end(this.ctx, this.measure, this.start, status.code);
   }
 }

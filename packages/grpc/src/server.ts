@@ -12,11 +12,13 @@ import {
   ATTR_NETWORK_PEER_PORT,
   isRecording,
   metadataGetter,
+  now,
   Tracer,
   type TracingOptions,
 } from '@tracewire/core';
 import { ATTR_RPC_METHOD, ATTR_RPC_SERVICE, ATTR_RPC_SYSTEM, COMPONENT_GRPC, RPC_SYSTEM_GRPC } from './attributes.js';
 import { captureMetadata } from './metadata.js';
+import { RpcMetrics } from './metrics.js';
 import {
   type GrpcCallInfo,
   type GrpcSpanNameInfo,
@@ -44,10 +46,11 @@ type SentStatus = { code: number; details?: string; metadata?: Metadata | null }
  */
 export function serverInterceptor(options?: GrpcTracingOptions): ServerInterceptor {
   const tracer: ServerTracer = new Tracer('server', SCOPE, options as TracingOptions<GrpcCallInfo, GrpcStatusInfo>);
+  const metrics = new RpcMetrics('server', tracer as Tracer<never, never>);
   return (methodDescriptor, call) => {
     let traced: TracedServerCall;
     try {
-      traced = new TracedServerCall(tracer, String(methodDescriptor.path), call, context.active());
+      traced = new TracedServerCall(tracer, metrics, String(methodDescriptor.path), call, context.active());
     } catch (error) {
       tracer.log.warn('method', 'reading the method of the call failed; the call goes on untraced', error);
       return new ServerInterceptingCall(call);
@@ -63,9 +66,13 @@ class TracedServerCall {
   private span: Span | undefined;
   private ended = false;
   private responseMetadata: Metadata | undefined;
+  /** When metrics are on: the call's metric attributes, and the `now()` it started at. */
+  private measure: Attributes | undefined;
+  private start = 0;
 
   constructor(
     private readonly tracer: ServerTracer,
+    private readonly metrics: RpcMetrics,
     private readonly path: string,
     private readonly call: ServerInterceptingCallInterface,
     private readonly parent: Context,
@@ -117,6 +124,8 @@ class TracedServerCall {
         this.ctx = tracer.extract(this.parent, metadata, metadataGetter);
         return;
       }
+      this.start = now();
+      this.measure = this.metrics.begin(service, method);
       const nameInfo: GrpcSpanNameInfo | undefined = tracer.renames
         ? { kind: 'server', path, service, method }
         : undefined;
@@ -196,5 +205,6 @@ class TracedServerCall {
       tracer.responseHook(span, { code: status.code, details, metadata: status.metadata ?? undefined });
     }
     tracer.end(this.ctx as Context, span);
+    if (this.measure !== undefined) this.metrics.end(this.ctx as Context, this.measure, this.start, status.code);
   }
 }

@@ -3,6 +3,7 @@ import {
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
   isRecording,
+  now,
   type SpanNameInfo,
   Tracer,
   type TracingOptions,
@@ -17,6 +18,7 @@ import {
   DB_SYSTEM_MONGODB,
 } from './attributes.js';
 import { collectionOf, isRedacted, sanitizedQuery, serverOf } from './command.js';
+import { CommandMetrics } from './metrics.js';
 import {
   EXTRA_OPTIONS,
   type MongoClientLike,
@@ -59,7 +61,11 @@ interface FailedEvent extends CommandEvent {
 
 interface InFlight {
   ctx: Context;
-  span: Span;
+  /** Undefined for a command measured but not traced (no parent, `requireParentSpan`). */
+  span: Span | undefined;
+  /** When metrics are on: the command's metric attributes, and the `now()` it started at. */
+  measure: Attributes | undefined;
+  start: number;
 }
 
 type CommandTracer = Tracer<MongoCommandInfo, MongoCommandEndEvent>;
@@ -107,6 +113,7 @@ export function traceMongoClient(client: MongoClientLike, options?: MongoTracing
     options as TracingOptions<MongoCommandInfo, MongoCommandEndEvent>,
     EXTRA_OPTIONS,
   );
+  const metrics = new CommandMetrics(tracer as Tracer<never, never>);
   enableMonitoring(client);
   const withText = options?.queryText === true;
   const requireParent = options?.requireParentSpan !== false;
@@ -116,7 +123,9 @@ export function traceMongoClient(client: MongoClientLike, options?: MongoTracing
   let stopped = false;
 
   function end(entry: InFlight, failure: Failure | undefined, event: MongoCommandEndEvent | undefined): void {
-    const { ctx, span } = entry;
+    const { ctx, span, measure } = entry;
+    if (measure !== undefined) metrics.end(ctx, measure, entry.start, failure);
+    if (span === undefined) return;
     if (isRecording(span, tracer)) {
       if (event !== undefined) tracer.responseHook(span, event);
       if (failure !== undefined) {
@@ -141,9 +150,12 @@ export function traceMongoClient(client: MongoClientLike, options?: MongoTracing
   const onStarted = (event: StartedEvent): void => {
     if (stopped) return;
     try {
-      if (tracer.recordsNothing()) return;
+      const measured = metrics.on;
+      if (!measured && tracer.recordsNothing()) return;
       const parent = context.active();
-      if (requireParent && !hasParent(parent)) return;
+      // requireParentSpan is about spans: a command outside any trace is still measured.
+      const traces = !requireParent || hasParent(parent);
+      if (!traces && !measured) return;
       if (inFlight.size >= MAX_IN_FLIGHT) {
         tracer.log.warn(
           'in flight',
@@ -159,36 +171,53 @@ export function traceMongoClient(client: MongoClientLike, options?: MongoTracing
         ? { kind: 'client', operation, database, collection, command, address: event.address }
         : undefined;
       if (info !== undefined && tracer.ignores(info)) return;
-      let name = `${operation} ${collection ?? database}`;
-      if (tracer.renames) {
-        const nameInfo: MongoSpanNameInfo = { kind: 'client', operation, database, collection };
-        name = tracer.name(nameInfo as unknown as SpanNameInfo, name);
-      }
-      const attributes: Attributes = {
-        [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_MONGODB,
-        [ATTR_DB_NAMESPACE]: database,
-        [ATTR_DB_OPERATION_NAME]: operation,
-      };
-      if (collection !== undefined) attributes[ATTR_DB_COLLECTION_NAME] = collection;
-      if (typeof event.address === 'string') {
-        const server = serverOf(event.address);
-        attributes[ATTR_SERVER_ADDRESS] = server.address;
-        if (server.port !== undefined) attributes[ATTR_SERVER_PORT] = server.port;
-      }
-      if (withText && !isRedacted(operation, command)) {
-        attributes[ATTR_DB_QUERY_TEXT] = sanitizedQuery(operation, collection, command);
-      }
+      const start = measured ? now() : 0;
+      const server = typeof event.address === 'string' ? serverOf(event.address) : undefined;
+      const measure = measured ? metrics.begin(database, collection, operation, server) : undefined;
       const key = keyOf(event);
-      const started = tracer.start(parent, COMPONENT_MONGODB, name, undefined, undefined, attributes);
-      if (info !== undefined && isRecording(started.span, tracer)) tracer.requestHook(started.span, info);
+      const started = traces ? startSpan(parent, info, operation, database, collection, command, server) : undefined;
+      const entry: InFlight = { ctx: started?.ctx ?? parent, span: started?.span, measure, start };
       // A request id the driver used again on that connection (it wraps around): the older command is long gone.
       const previous = inFlight.get(key);
       if (previous !== undefined) end(previous, LOST, undefined);
-      inFlight.set(key, started);
+      inFlight.set(key, entry);
     } catch (error) {
       tracer.log.warn('commandStarted', 'tracing a started command failed; the command goes on untraced', error);
     }
   };
+
+  /** The command's span, named and with its attributes, as the span contract says. */
+  function startSpan(
+    parent: Context,
+    info: MongoCommandInfo | undefined,
+    operation: string,
+    database: string,
+    collection: string | undefined,
+    command: Record<string, unknown>,
+    server: { address: string; port?: number } | undefined,
+  ): { ctx: Context; span: Span } {
+    let name = `${operation} ${collection ?? database}`;
+    if (tracer.renames) {
+      const nameInfo: MongoSpanNameInfo = { kind: 'client', operation, database, collection };
+      name = tracer.name(nameInfo as unknown as SpanNameInfo, name);
+    }
+    const attributes: Attributes = {
+      [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_MONGODB,
+      [ATTR_DB_NAMESPACE]: database,
+      [ATTR_DB_OPERATION_NAME]: operation,
+    };
+    if (collection !== undefined) attributes[ATTR_DB_COLLECTION_NAME] = collection;
+    if (server !== undefined) {
+      attributes[ATTR_SERVER_ADDRESS] = server.address;
+      if (server.port !== undefined) attributes[ATTR_SERVER_PORT] = server.port;
+    }
+    if (withText && !isRedacted(operation, command)) {
+      attributes[ATTR_DB_QUERY_TEXT] = sanitizedQuery(operation, collection, command);
+    }
+    const started = tracer.start(parent, COMPONENT_MONGODB, name, undefined, undefined, attributes);
+    if (info !== undefined && isRecording(started.span, tracer)) tracer.requestHook(started.span, info);
+    return started;
+  }
 
   /** A command's end event: the span ends once, with the failure the event shows, if any. */
   function settle<E extends CommandEvent>(event: E, failureIn: (event: E) => Failure | undefined): void {

@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { DiagLogLevel, diag } from '@opentelemetry/api';
+import { BUILDS } from '../../../test/support/builds';
 
 export type Pkg = typeof import('@tracewire/mongodb');
 type FerretModule = typeof import('../../../scripts/ferretdb.cjs');
@@ -23,6 +24,9 @@ export const DRIVERS: Driver[] = [
   { major: '6', MongoClient: require('mongodb6').MongoClient },
   { major: '7', MongoClient: require('mongodb7').MongoClient },
 ];
+
+/** Every driver through every build. */
+export const DRIVER_BUILDS = DRIVERS.flatMap((driver) => BUILDS.map((build) => ({ driver, build })));
 
 /**
  * The FerretDB binary. When CI named it (FERRETDB_BIN), a missing binary
